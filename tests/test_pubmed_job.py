@@ -1,0 +1,108 @@
+"""The PubMed crawl job end to end: replay server -> Bio.Entrez -> parse -> tag -> store."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pytest
+
+from crawlers.pubmed_job import crawl_pubmed
+from crawlers.pubmed_xml import parse_efetch
+from ketawatch.config import load_config
+from ketawatch.replay.eutils import EutilsHandler, articles_from_efetch_files
+from ketawatch.replay.server import ReplayServer, Response
+from ketawatch.store import Store
+
+EFETCH_FILES = ("biopython_pubmed*.xml", "metapub_efetch_pmid_*.xml",
+                "meta_harness_efetch_esketamine_3articles.xml")
+
+
+@pytest.fixture
+def real_articles(real_fixtures):
+    paths = sorted(p for pattern in EFETCH_FILES for p in (real_fixtures / "pubmed").glob(pattern))
+    return articles_from_efetch_files(paths)
+
+
+def _config(tmp_path, server):
+    return load_config(home=tmp_path, env={}).with_overrides(
+        pubmed_url=server.url + "eutils/", request_delay=0.0)
+
+
+def test_every_real_article_is_stored_once_and_rerun_adds_nothing(tmp_path, real_articles):
+    expected = {a.pmid for a in real_articles}
+    with ReplayServer({"eutils/": EutilsHandler(real_articles)}) as server:
+        config = _config(tmp_path, server)
+        store = Store(config.db_path)
+        first = crawl_pubmed(config, store, since=date(1900, 1, 1), until=date(2026, 11, 26),
+                             batch_size=7)
+        assert first.ok, first.errors
+        assert first.new == len(expected)
+        stored = {s.study.pmid for s in store.iter_studies()}
+        assert stored == expected
+        # the three esketamine RCTs carry their trial numbers and tags
+        sustain = store.find_study("pmid", "31166571").study
+        assert sustain.nct_ids == ["NCT02493868"]
+        assert "esketamine" in sustain.drugs and sustain.design == "rct"
+        assert sustain.doi == "10.1001/jamapsychiatry.2019.1189"
+        again = crawl_pubmed(config, store, since=date(1900, 1, 1), until=date(2026, 11, 26),
+                             batch_size=7)
+        assert again.ok and again.new == 0 and again.updated == 0
+        assert again.unchanged == len(expected)
+        assert store.count_studies() == len({s.id for s in store.iter_studies()})
+        assert store.integrity_check() == []
+        state = store.crawl_state("pubmed")
+        assert state.last_until == "2026-11-26" and state.cursor is None
+
+
+def test_incremental_run_starts_where_the_last_ended(tmp_path, real_articles):
+    with ReplayServer({"eutils/": EutilsHandler(real_articles)}) as server:
+        config = _config(tmp_path, server)
+        store = Store(config.db_path)
+        crawl_pubmed(config, store, since=date(1900, 1, 1), until=date(2026, 11, 26))
+        server.requests.clear()
+        crawl_pubmed(config, store, until=date(2026, 11, 27))
+        search = [r for r in server.requests if "esearch" in r.path][0]
+        assert search.param("mindate") == "2026/11/25"
+
+
+def test_malformed_batch_is_reported_and_the_rest_stored(tmp_path, real_articles):
+    calls = {"n": 0}
+
+    def faults(request):
+        if "efetch" in request.path and request.param("retstart") == "5":
+            calls["n"] += 1
+            return Response(200, {"Content-Type": "text/xml"}, b"<PubmedArticleSet><Pubmed")
+        return None
+
+    with ReplayServer({"eutils/": EutilsHandler(real_articles)}, faults=faults) as server:
+        config = _config(tmp_path, server)
+        store = Store(config.db_path)
+        result = crawl_pubmed(config, store, since=date(1900, 1, 1), until=date(2026, 11, 26),
+                              batch_size=5)
+        assert not result.ok and result.failed == 1
+        assert result.new == len(real_articles) - 5
+        assert store.crawl_state("pubmed").last_until is None  # the window is not done
+        # the next run (the source healthy again) finishes the job
+        server.faults = None
+        retry = crawl_pubmed(config, store, since=date(1900, 1, 1), until=date(2026, 11, 26),
+                             batch_size=5)
+        assert retry.ok and retry.new == 5
+        assert store.crawl_state("pubmed").last_until == "2026-11-26"
+
+
+def test_empty_answer_loses_nothing(tmp_path, real_articles):
+    with ReplayServer({"eutils/": EutilsHandler(real_articles)}) as server:
+        config = _config(tmp_path, server)
+        store = Store(config.db_path)
+        crawl_pubmed(config, store, since=date(1900, 1, 1), until=date(2026, 11, 26))
+        before = store.count_studies()
+        server.routes["eutils/"] = EutilsHandler([])
+        result = crawl_pubmed(config, store, until=date(2026, 11, 28))
+        assert result.ok and result.new == 0
+        assert store.count_studies() == before
+
+
+def test_parse_and_store_agree_on_fixture_count(real_fixtures):
+    data = (real_fixtures / "pubmed" / "meta_harness_efetch_esketamine_3articles.xml").read_bytes()
+    records, errors = parse_efetch(data)
+    assert len(records) == 3 and errors == []
