@@ -15,7 +15,12 @@ log = logging.getLogger(__name__)
 #: (config, store, *, since, until) and returns a SourceResult without raising
 SOURCE_JOBS: dict[str, str] = {
     "pubmed": "crawlers.pubmed_job:crawl_pubmed",
+    "clinicaltrials": "crawlers.scrapy_job:crawl_clinicaltrials",
+    "medrxiv": "crawlers.scrapy_job:crawl_medrxiv",
+    "europepmc": "crawlers.scrapy_job:crawl_europepmc",
 }
+#: the Crossref retraction check, run after the crawls: f(config, store) -> SourceResult
+CROSSREF_CHECK = "crawlers.crossref:check_retractions"
 ALL_SOURCES = ("pubmed", "clinicaltrials", "medrxiv", "europepmc")
 
 
