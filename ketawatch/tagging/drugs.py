@@ -1,0 +1,189 @@
+"""Drug and route tags: which ketamine molecule a study is about, and how it was given.
+
+Rules (see ``ketawatch.tagging`` for the reasons):
+
+* ``esketamine``: esketamine, Spravato, S-ketamine, (S)-ketamine, S(+)-ketamine, JNJ-54135419.
+* ``arketamine``: arketamine, R-ketamine, (R)-ketamine, R(-)-ketamine, PCN-101.
+* ``ketamine``: the word ketamine on its own (racemic ketamine, Ketalar), but not inside the
+  enantiomer names, and not where it only names the parent of an enantiomer ("esketamine, the
+  S-enantiomer of ketamine").
+* A route is tagged only when it describes one of those drugs: the route word has a drug name
+  near it in the same sentence and does not modify another drug first ("esketamine nasal spray
+  plus an oral antidepressant" is intranasal, not oral). Spravato is only sold as a nasal spray,
+  so the brand name alone means intranasal.
+"""
+
+from __future__ import annotations
+
+import re
+
+from ketawatch.tagging.text import Document
+
+# enantiomer spellings are rewritten to one word before matching; racemic spellings first,
+# so that "(R,S)-ketamine" is not read as "S-ketamine"
+_RACEMIC_RE = re.compile(r"\(?\bR\s*,\s*S\)?\s*-\s*ketamine\b|\bRS-ketamine\b", re.IGNORECASE)
+# "(S)-ketamine", "S-ketamine", "S(+)-ketamine", "S-(+)-ketamine", "(R)-(-)-ketamine"; a bare
+# letter needs a hyphen or a sign after it, or "as ketamine" would not be safe
+_ENANTIOMER_RE = re.compile(
+    r"(?<![A-Za-z0-9,])(?:\(\s*([SR])\s*\)|([SR])(?=\s*[-(\u2010]))"
+    r"\s*(?:-?\s*\(\s*[+\-\u2212\u2013]\s*\))?\s*[-\u2010]?\s*ketamine\b", re.IGNORECASE)
+_ALIASES = (
+    (re.compile(r"\bspravato\b", re.IGNORECASE), "esketamine spravato"),
+    (re.compile(r"\bJNJ-?54135419\b", re.IGNORECASE), "esketamine"),
+    (re.compile(r"\bketanest(?:\s+S)?\b", re.IGNORECASE), "esketamine"),
+    (re.compile(r"\bPCN-?101\b", re.IGNORECASE), "arketamine"),
+    (re.compile(r"\bketalar\b", re.IGNORECASE), "ketamine"),
+)
+_ESKETAMINE_RE = re.compile(r"\besketamine\b", re.IGNORECASE)
+_ARKETAMINE_RE = re.compile(r"\barketamine\b", re.IGNORECASE)
+_KETAMINE_RE = re.compile(r"\bketamine\b", re.IGNORECASE)
+# "the S-enantiomer of ketamine": ketamine named only as the parent molecule
+_PARENT_RE = re.compile(
+    r"\b(?:enantiomers?|isomers?|stereoisomers?|enantiomeric form|mirror image|derivatives?)"
+    r"\s+of\s+(?:the\s+)?(?:racemic\s+|\(R,S\)-)?$", re.IGNORECASE)
+_ANY_DRUG_RE = re.compile(r"\b(?:ketamine|esketamine|arketamine)\b", re.IGNORECASE)
+
+
+def normalize_drug_names(text: str) -> str:
+    """Rewrite enantiomer spellings and brand or code names to esketamine/arketamine/ketamine."""
+    text = _RACEMIC_RE.sub("ketamine", text)
+    text = _ENANTIOMER_RE.sub(
+        lambda m: "esketamine" if (m.group(1) or m.group(2)).upper() == "S" else "arketamine",
+        text)
+    for pattern, replacement in _ALIASES:
+        text = pattern.sub(replacement, text)
+    return text
+
+
+def drugs_in(text: str) -> set[str]:
+    """The drug tags a piece of text names (already normalized or not)."""
+    text = normalize_drug_names(text)
+    found: set[str] = set()
+    if _ESKETAMINE_RE.search(text):
+        found.add("esketamine")
+    if _ARKETAMINE_RE.search(text):
+        found.add("arketamine")
+    for m in _KETAMINE_RE.finditer(text):
+        if not _PARENT_RE.search(text[max(0, m.start() - 60):m.start()]):
+            found.add("ketamine")
+            break
+    return found
+
+
+def tag_drugs(doc: Document, keywords: list[str], mesh: list[str]) -> list[str]:
+    """Drug tags from title, abstract and registration; keywords and MeSH only as a fallback.
+
+    MeSH files esketamine under the heading "Ketamine", and author keywords list "ketamine"
+    for esketamine papers, so neither may add racemic ketamine when the text names a drug.
+    """
+    found = drugs_in(doc.all_text())
+    if not found:
+        found = drugs_in(" ; ".join(keywords)) | drugs_in(" ; ".join(mesh))
+    else:
+        # a supplementary concept or keyword naming an enantiomer is exact: keep it
+        found |= drugs_in(" ; ".join(keywords + mesh)) - {"ketamine"}
+    return sorted(found)
+
+
+# ----------------------------------------------------------------------------------- routes
+
+_ROUTE_PATTERNS: dict[str, re.Pattern[str]] = {
+    "iv": re.compile(
+        r"\bintra-?venous(?:ly)?\b|\bi\.v\.(?!\w)|(?<![\w-])(?-i:IV)(?![\w-])|\binfusions?\b|"
+        r"\binfused\b",
+        re.IGNORECASE),
+    "intranasal": re.compile(
+        r"\bintra-?nasal(?:ly)?\b|\bnasal(?:\s+\w+)?\s+sprays?\b|\bnasal\s+(?:administration|"
+        r"route|device|formulation)\b|\bspravato\b|\binsufflat\w*|\bsnort\w*", re.IGNORECASE),
+    # "oral" must modify a drug or a dose ("oral ketamine", "single oral doses"), never
+    # "oral health" or "oral presentation"
+    "oral": re.compile(
+        r"\boral(?=[\s-]+(?:[\w-]+\s+){0,2}?(?:ketamine|esketamine|arketamine|doses?|dosing|"
+        r"administration|routes?|formulations?|solution|tablets?|capsules?|bioavailability|"
+        r"preparations?|use|treatment|therapy|regimen)\b)|\boral(?=\s+(?:and|or|versus|vs\.?)"
+        r"\s+(?:intra|sub|i\.|IV|IM|nasal|parenteral))|\borally\b|"
+        r"\bper os\b|\btablets?\b|\bcapsules?\b", re.IGNORECASE),
+    "im": re.compile(r"\bintra-?muscular(?:ly)?\b|\bi\.m\.(?!\w)|(?<![\w-])(?-i:IM)(?![\w-])",
+                     re.IGNORECASE),
+    "sublingual": re.compile(r"\bsub-?lingual(?:ly)?\b|\blozenges?\b|\btroches?\b",
+                             re.IGNORECASE),
+    "subcutaneous": re.compile(r"\bsub-?cutaneous(?:ly)?\b|\bs\.c\.(?!\w)", re.IGNORECASE),
+}
+# words before a route match that make it something else: "phase IV", "subcutaneous infusion"
+_NOT_ROUTE_BEFORE = {
+    "iv": re.compile(r"\b(?:phase|stage|grade|type|class|level|DSM|group|cohort|subcutaneous|"
+                     r"epidural|intrathecal)\s*$", re.IGNORECASE),
+    "im": re.compile(r"\b(?:phase|stage|type|class)\s*$", re.IGNORECASE),
+}
+# the noun a route word modifies when it is not ours ("oral antidepressant", "IV midazolam")
+_OTHER_DRUG_RE = re.compile(
+    r"\b(?:antidepressants?|ADs?|OADs?|SSRIs?|SNRIs?|medications?|medicines?|drugs?|"
+    r"midazolam|propofol|methohexital|etomidate|lidocaine|dexmedetomidine|remifentanil|"
+    r"sufentanil|fentanyl|opioids?|morphine|lithium|quetiapine|escitalopram|sertraline|"
+    r"duloxetine|venlafaxine|citalopram|fluoxetine|bupropion|mood stabili[sz]ers?|"
+    r"antipsychotics?|benzodiazepines?|lorazepam|diazepam|naltrexone|contraceptives?|"
+    r"corticosteroids?|hydration|fluids?|iron|psilocybin|esmolol|ondansetron|nutrition)\b",
+    re.IGNORECASE)
+_WINDOW = 80
+
+
+def _route_is_for_our_drug(sentence: str, start: int, end: int) -> bool:
+    after = sentence[end:end + 40]
+    drug_after = _ANY_DRUG_RE.search(after)
+    other_after = _OTHER_DRUG_RE.search(" ".join(after.split()[:3]))
+    if other_after and not (drug_after and drug_after.start() < after.find(other_after.group(0))):
+        return False
+    window = sentence[max(0, start - _WINDOW):end + _WINDOW]
+    return bool(_ANY_DRUG_RE.search(window))
+
+
+def routes_in(sentence: str) -> set[str]:
+    """Routes of ketamine-class drugs named in one sentence (or title, or intervention)."""
+    sentence = normalize_drug_names(sentence)
+    if not _ANY_DRUG_RE.search(sentence):
+        return set()
+    found: set[str] = set()
+    for route, pattern in _ROUTE_PATTERNS.items():
+        for m in pattern.finditer(sentence):
+            guard = _NOT_ROUTE_BEFORE.get(route)
+            if guard and guard.search(sentence[max(0, m.start() - 25):m.start()]):
+                continue
+            if m.group(0).lower() == "spravato" or _route_is_for_our_drug(
+                    sentence, m.start(), m.end()):
+                found.add(route)
+                break
+    return found
+
+
+_MESH_ROUTES = {
+    "administration, intranasal": "intranasal", "nasal sprays": "intranasal",
+    "infusions, intravenous": "iv", "injections, intravenous": "iv",
+    "administration, intravenous": "iv", "administration, oral": "oral",
+    "injections, intramuscular": "im", "administration, sublingual": "sublingual",
+    "injections, subcutaneous": "subcutaneous",
+}
+
+
+def tag_routes(doc: Document, drugs: list[str], mesh: list[str]) -> list[str]:
+    """Route tags for the ketamine-class drugs of a study (none when it names no such drug).
+
+    MeSH route headings do not say which drug they describe (an esketamine trial carries
+    "Administration, Oral" for its antidepressant), so MeSH is used only when the text gives no
+    route and MeSH names exactly one.
+    """
+    if not drugs:
+        return []
+    found: set[str] = set()
+    # background sentences describe other studies' routes ("IV ketamine works; we gave it
+    # orally"), so only the title, this study's sentences and the interventions count
+    units = [doc.title, *(s.text for s in doc.main), *doc.trial_interventions]
+    for unit in units:
+        found |= routes_in(unit)
+    if not found and doc.trial_interventions and doc.title:
+        # a registration's title and summary describe the listed interventions
+        found |= routes_in(" ".join([*doc.trial_interventions, doc.title]))
+    if not found:
+        mesh_routes = {_MESH_ROUTES[m.lower()] for m in mesh if m.lower() in _MESH_ROUTES}
+        if len(mesh_routes) == 1:
+            found = mesh_routes
+    return sorted(found)

@@ -1,0 +1,181 @@
+"""The text a tagger reads: title, abstract sentences with their section roles, trial fields.
+
+Every tag rule asks one of two questions of a sentence: is it about *this* study, or is it
+background (what others found, what the field knows)? A review that says "randomized trials have
+shown" is not an RCT, and a mouse study that opens with "ketamine helps patients" is not a human
+study. So sentences carry a role: ``background``, ``main`` or ``ignored`` (trial registration
+numbers, funding).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+from ketawatch.model import Study
+
+#: section labels whose sentences describe prior knowledge, not this study
+_BACKGROUND_LABELS = ("BACKGROUND", "INTRODUCTION", "CONTEXT", "IMPORTANCE", "RATIONALE")
+#: a label that also announces the aim ("Background and aims") is about this study
+_AIM_WORDS = ("AIM", "OBJECTIVE", "PURPOSE", "GOAL")
+_IGNORED_LABELS = ("TRIAL REGISTRATION", "REGISTRATION", "FUNDING", "ETHICS", "CLINICAL TRIAL",
+                   "KEYWORDS", "LEVEL OF EVIDENCE", "PROSPERO", "SYSTEMATIC REVIEW REGISTRATION")
+
+# "LABEL: text" at the start of a paragraph; labels are short and start with a capital
+_LABEL_RE = re.compile(r"^\s*([A-Z][A-Za-z ,&/()-]{1,60}?)\s*:\s+(\S.*)$", re.DOTALL)
+# split after . ! ? when the next sentence starts like a sentence
+_SPLIT_RE = re.compile(r"(?<=[.!?])\s+(?=[A-Z0-9(\[\"'])")
+_ABBREVIATIONS = re.compile(r"(?:\b(?:e\.g|i\.e|vs|et al|approx|Fig|Dr|No|i\.v|i\.m|s\.c|ca)\.)$")
+#: a sentence that speaks about this study (unstructured abstracts: background ends here)
+_SELF_RE = re.compile(
+    r"\b(?:we|our|here|herein|in this|the present|the current|this (?:[\w-]+\s+){0,2}?(?:study|"
+    r"trial|review|article|paper|report|analysis|case|meta-analysis|cohort|survey|protocol))\b|"
+    r"\b(?:the )?(?:aim|objective|purpose|goal)s? (?:of|was|is)\b|"
+    r"\bwere (?:randomi[sz]ed|randomly|enrolled|recruited|included|treated|assigned|exposed)\b|"
+    r"^(?:Using|To (?:evaluate|assess|determine|examine|investigate|compare|test))\b|"
+    # a count of people ("Among 14,567 veterans who ...") describes this study's sample
+    r"\b\d[\d,]*\s+(?:[\w-]+\s+){0,2}(?:patients|participants|adults|veterans|individuals|"
+    r"outpatients|inpatients|women|men|volunteers|respondents)\b",
+    re.IGNORECASE)
+
+_UNITS = {"one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7,
+          "eight": 8, "nine": 9, "ten": 10, "eleven": 11, "twelve": 12, "thirteen": 13,
+          "fourteen": 14, "fifteen": 15, "sixteen": 16, "seventeen": 17, "eighteen": 18,
+          "nineteen": 19}
+_TENS = {"twenty": 20, "thirty": 30, "forty": 40, "fifty": 50, "sixty": 60, "seventy": 70,
+         "eighty": 80, "ninety": 90}
+#: a number written in words, "five" to "ninety-nine" (sentences may not start with digits)
+NUMBER_WORDS = (r"(?:(?:twenty|thirty|forty|fifty|sixty|seventy|eighty|ninety)"
+                r"(?:[- ](?:one|two|three|four|five|six|seven|eight|nine))?|"
+                r"one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|thirteen|"
+                r"fourteen|fifteen|sixteen|seventeen|eighteen|nineteen)")
+
+
+def number_value(text: str) -> int | None:
+    """The integer a numeral (``1,234``) or number word (``Twenty-two``) stands for."""
+    word = text.strip().lower()
+    digits = word.replace(",", "")
+    if digits.isdigit():
+        return int(digits)
+    parts = re.split(r"[- ]", word)
+    if len(parts) == 1:
+        return _UNITS.get(parts[0], _TENS.get(parts[0]))
+    if len(parts) == 2 and parts[0] in _TENS and parts[1] in _UNITS:
+        return _TENS[parts[0]] + _UNITS[parts[1]]
+    return None
+
+
+@dataclass(frozen=True)
+class Sentence:
+    """One sentence of the abstract, with the section it sits in and its role."""
+
+    text: str
+    label: str = ""
+    #: "main" (about this study), "background" (prior knowledge) or "ignored"
+    role: str = "main"
+
+
+@dataclass
+class Document:
+    """Everything a tagger reads from one Study, split the way the rules need it."""
+
+    title: str
+    sentences: list[Sentence] = field(default_factory=list)
+    #: registration fields: condition names and intervention names, one string each
+    trial_conditions: list[str] = field(default_factory=list)
+    trial_interventions: list[str] = field(default_factory=list)
+
+    @property
+    def main(self) -> list[Sentence]:
+        """Sentences about this study (neither background nor ignored)."""
+        return [s for s in self.sentences if s.role == "main"]
+
+    def all_text(self) -> str:
+        """Title, every abstract sentence and the registration fields, one per line."""
+        parts = [self.title, *(s.text for s in self.sentences if s.role != "ignored"),
+                 *self.trial_interventions, *self.trial_conditions]
+        return "\n".join(p for p in parts if p)
+
+
+def _split_sentences(text: str) -> list[str]:
+    pieces = [p for p in _SPLIT_RE.split(text.strip()) if p]
+    merged: list[str] = []
+    for piece in pieces:
+        # "vs. placebo", "et al. found": the split was after an abbreviation, not a sentence
+        if merged and _ABBREVIATIONS.search(merged[-1]):
+            merged[-1] = f"{merged[-1]} {piece}"
+        else:
+            merged.append(piece)
+    return merged
+
+
+def _sections(study: Study) -> list[tuple[str, str]]:
+    if study.abstract_sections:
+        out = []
+        for item in study.abstract_sections:
+            if len(item) >= 2 and item[1]:
+                out.append(((item[0] or "").strip(), item[1]))
+        if out:
+            return out
+    sections: list[tuple[str, str]] = []
+    for paragraph in re.split(r"\n+", study.abstract or ""):
+        if not paragraph.strip():
+            continue
+        m = _LABEL_RE.match(paragraph)
+        if m and len(m.group(1).split()) <= 6:
+            sections.append((m.group(1).strip(), m.group(2).strip()))
+        else:
+            sections.append(("", paragraph.strip()))
+    return sections
+
+
+def _label_role(label: str) -> str:
+    upper = label.upper()
+    if any(upper.startswith(x) for x in _IGNORED_LABELS):
+        return "ignored"
+    if any(upper.startswith(x) for x in _BACKGROUND_LABELS) and not any(
+            w in upper for w in _AIM_WORDS):
+        return "background"
+    return "main"
+
+
+def _strings(value: Any) -> list[str]:
+    """A list of strings from a registration field that may hold strings or dicts."""
+    if not value:
+        return []
+    if isinstance(value, str):
+        return [value]
+    out = []
+    for item in value:
+        if isinstance(item, str):
+            out.append(item)
+        elif isinstance(item, dict):
+            out.append(" ".join(str(item[k]) for k in ("type", "name", "description")
+                                if item.get(k)))
+    return out
+
+
+def document(study: Study) -> Document:
+    """Split a Study into the title, role-tagged sentences and registration fields."""
+    sentences: list[Sentence] = []
+    for label, text in _sections(study):
+        role = _label_role(label) if label else "main"
+        sentences.extend(Sentence(s, label.upper(), role) for s in _split_sentences(text))
+    if sentences and all(not s.label for s in sentences):
+        # unstructured abstract: what comes before the first sentence about this study is
+        # background ("Ketamine works in patients. Here we treated mice ...")
+        first_self = next((i for i, s in enumerate(sentences) if _SELF_RE.search(s.text)), 0)
+        sentences = [Sentence(s.text, s.label, "background" if i < first_self else s.role)
+                     for i, s in enumerate(sentences)]
+    trial = study.trial or {}
+    extras = study.extras or {}
+    return Document(
+        title=(study.title or "").strip(),
+        sentences=sentences,
+        trial_conditions=_strings(trial.get("conditions")) or _strings(extras.get("conditions")),
+        # other names carry brand and code names ("Spravato", "PCN-101")
+        trial_interventions=((_strings(trial.get("interventions"))
+                              or _strings(extras.get("interventions")))
+                             + _strings(extras.get("intervention_other_names"))),
+    )
