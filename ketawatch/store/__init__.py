@@ -8,14 +8,17 @@ from __future__ import annotations
 
 from ketawatch.store.base import StoreBase
 from ketawatch.store.crawlstate import CrawlState, CrawlStateMixin
+from ketawatch.store.deliveries import DeliveriesMixin
 from ketawatch.store.events import EVENT_KINDS, Event, EventsMixin
 from ketawatch.store.studies import IngestResult, StoredStudy, StudiesMixin
+from ketawatch.store.subscribers import SubscribersMixin
 
 __all__ = ["Store", "open_store", "CrawlState", "Event", "EVENT_KINDS", "IngestResult",
            "StoredStudy"]
 
 
-class Store(StudiesMixin, EventsMixin, CrawlStateMixin, StoreBase):
+class Store(StudiesMixin, EventsMixin, CrawlStateMixin, SubscribersMixin, DeliveriesMixin,
+            StoreBase):
     """The KetaWatch store. See the mixins for each concern's methods."""
 
 

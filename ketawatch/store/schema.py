@@ -162,6 +162,15 @@ MIGRATIONS: list[str] = [
     );
     INSERT INTO meta(key, value) VALUES ('rev', '0'), ('indexed_rev', '0');
     """,
+    # 2: the digest's delivery log keeps a message's items and exact bytes until it is sent
+    # (a crashed or refused send is retried with the same message and Message-ID); confirmation
+    # mails are throttled per address
+    """
+    ALTER TABLE deliveries ADD COLUMN items TEXT NOT NULL DEFAULT '[]';
+    ALTER TABLE deliveries ADD COLUMN message BLOB;
+    ALTER TABLE subscribers ADD COLUMN confirm_sent_at TEXT;
+    CREATE INDEX deliveries_status ON deliveries(subscriber_id, status);
+    """,
 ]
 
 

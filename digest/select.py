@@ -1,0 +1,364 @@
+"""Choosing what goes into a digest: per subscriber, and for the public weekly archive.
+
+A subscriber's digest for week W holds everything matching their preferences that they have
+not been sent yet and that KetaWatch first saw (or recorded, for events) before the end of W:
+selection is "not sent yet", not "this week only", so a failed or skipped week is caught up by
+the next run. A new subscriber's history starts ``BACKFILL`` before they confirmed, so their
+first digest is a few weeks of news, not the whole store.
+
+Order: warnings about retracted or corrected studies the subscriber was sent before (never
+capped), then syntheses and RCTs, other studies, preprints, and trial updates; inside each
+section, groups by condition, newest first. Items past the subscriber's cap are summed up as
+"and N more" with a link to the web search, and count as delivered: otherwise a busy field
+would leave a subscriber with a backlog that never shrinks.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+from urllib.parse import urlencode
+
+from digest.prefs import NOTICE_DESIGNS, Preferences
+from digest.weeks import Week
+from ketawatch import clock
+from ketawatch.vocabulary import CONDITIONS, DESIGNS, TOP_DESIGNS, at_least, label
+
+#: how far back a new subscriber's first digest reaches
+BACKFILL = timedelta(weeks=4)
+#: event kinds a digest tells as updates; retractions and corrections become warnings
+UPDATE_KINDS = ("trial_status_changed", "results_posted", "enrollment_changed",
+                "preprint_published")
+TRIAL_KINDS = ("trial_status_changed", "results_posted", "enrollment_changed")
+WARNING_KINDS = ("retracted", "corrected")
+SECTIONS = (
+    ("warnings", "Retracted or corrected since we sent them"),
+    ("top", "Syntheses and randomized trials"),
+    ("other", "Other studies"),
+    ("preprints", "Preprints"),
+    ("trials", "Trial updates"),
+)
+ARCHIVE_WARNINGS_TITLE = "Retracted or corrected this week"
+#: a study with several conditions is grouped under the most specific one
+GROUP_PRIORITY = ("trd", "bipolar-depression", "suicidal-ideation", "ptsd", "ocd", "depression",
+                  "anxiety", "substance-use", "chronic-pain", "other")
+
+
+@dataclass
+class DigestItem:
+    """One entry of a digest: a study, with the events it is told with."""
+
+    kind: str                      # "study", "update" or "warning"
+    study: Any                     # StoredStudy
+    section: str = "other"
+    group: str = "other"
+    events: list[Any] = field(default_factory=list)
+    #: the item keys this entry delivers: "study:ID" and/or "event:ID"
+    keys: list[str] = field(default_factory=list)
+
+    @property
+    def sort_date(self) -> str:
+        """What "newest first" compares: the publication date, else when we saw it."""
+        if self.kind != "study" and self.events:
+            return max(e.created_at for e in self.events)
+        return self.study.study.pub_date or self.study.first_seen[:10]
+
+
+@dataclass
+class Group:
+    """Items of one condition inside a section."""
+
+    condition: str
+    title: str
+    items: list[DigestItem]
+
+
+@dataclass
+class Section:
+    """One section of a digest."""
+
+    key: str
+    title: str
+    groups: list[Group]
+
+    @property
+    def count(self) -> int:
+        """How many items the section shows."""
+        return sum(len(g.items) for g in self.groups)
+
+
+@dataclass
+class Selection:
+    """What one digest holds: sections to show, items over the cap, and the keys it delivers."""
+
+    week: Week
+    warnings: list[DigestItem] = field(default_factory=list)
+    shown: list[DigestItem] = field(default_factory=list)
+    hidden: list[DigestItem] = field(default_factory=list)
+    sections: list[Section] = field(default_factory=list)
+    more_url: str | None = None
+
+    @property
+    def all_items(self) -> list[DigestItem]:
+        """Every item the digest delivers (warnings, shown and over the cap)."""
+        return self.warnings + self.shown + self.hidden
+
+    @property
+    def empty(self) -> bool:
+        """True when there is nothing to tell."""
+        return not self.all_items
+
+    @property
+    def new_studies(self) -> int:
+        """How many new studies (shown or over the cap)."""
+        return sum(1 for i in self.shown + self.hidden if i.kind == "study")
+
+    @property
+    def updates(self) -> int:
+        """How many updates of studies told before (trial changes, published preprints)."""
+        return sum(1 for i in self.shown + self.hidden if i.kind == "update")
+
+    @property
+    def item_count(self) -> int:
+        """Items in the digest, warnings included."""
+        return len(self.all_items)
+
+    def item_keys(self) -> list[tuple[str, int]]:
+        """(item key, study id) of everything delivered, for the delivery log."""
+        seen: dict[str, int] = {}
+        for item in self.all_items:
+            for key in item.keys:
+                seen.setdefault(key, item.study.id)
+        return list(seen.items())
+
+
+def _parse(ts: str) -> datetime:
+    return datetime.fromisoformat(ts.replace("Z", "+00:00"))
+
+
+def subscriber_floor(subscriber: Any) -> str:
+    """The earliest first-seen time a subscriber's digests reach back to."""
+    start = subscriber.confirmed_at or subscriber.created_at or clock.now_iso()
+    return clock.iso(_parse(start) - BACKFILL)
+
+
+def group_of(study: Any, wanted: list[str]) -> str:
+    """The condition a study is grouped under (the most specific one the subscriber follows)."""
+    conditions = [c for c in study.conditions if not wanted or c in wanted]
+    for condition in GROUP_PRIORITY:
+        if condition in conditions:
+            return condition
+    return "other"
+
+
+def _section_of(item: DigestItem) -> str:
+    study = item.study.study
+    if item.kind == "warning":
+        return "warnings"
+    if item.kind == "update":
+        kinds = {e.kind for e in item.events}
+        return "trials" if kinds & set(TRIAL_KINDS) else "preprints"
+    if study.design == "trial-registration":
+        return "trials"
+    if study.preprint:
+        return "preprints"
+    return "top" if study.design in TOP_DESIGNS else "other"
+
+
+class Candidates:
+    """What a run's digests of one week choose from, read from the store once and shared by
+    every subscriber: the studies first seen before the week's end, and the events."""
+
+    def __init__(self, store: Any, week: Week):
+        self.store = store
+        self.until = week.end_iso
+        self._studies: list[Any] | None = None
+        self._warnings: list[Any] | None = None
+        self._updates: list[Any] | None = None
+        self._by_id: dict[int, Any] = {}
+
+    def studies(self, floor: str) -> list[Any]:
+        """Studies first seen in ``[floor, end of week)``, newest first."""
+        if self._studies is None:
+            self._studies = self.store.studies_first_seen(None, self.until)
+            self._by_id.update((s.id, s) for s in self._studies)
+        return [s for s in self._studies if s.first_seen >= floor]
+
+    def warning_events(self) -> list[Any]:
+        """Retraction and correction events recorded before the week's end."""
+        if self._warnings is None:
+            self._warnings = self.store.events(kinds=WARNING_KINDS, until=self.until)
+        return self._warnings
+
+    def update_events(self, floor: str) -> list[Any]:
+        """Update events recorded in ``[floor, end of week)``."""
+        if self._updates is None:
+            self._updates = self.store.events(kinds=UPDATE_KINDS, until=self.until)
+        return [e for e in self._updates if e.created_at >= floor]
+
+    def study(self, study_id: int) -> Any:
+        """One study (None when it no longer exists)."""
+        if study_id not in self._by_id:
+            found = self.store.get_studies([study_id])
+            self._by_id[study_id] = found[0] if found else None
+        return self._by_id[study_id]
+
+
+def select_for_subscriber(store: Any, subscriber: Any, prefs: Preferences, week: Week,
+                          *, base_url: str = "", candidates: Candidates | None = None
+                          ) -> Selection:
+    """The digest of one subscriber for one week (nothing they were sent or are being sent).
+
+    ``candidates`` shares the store reads between the subscribers of one run.
+    """
+    pool = candidates or Candidates(store, week)
+    delivered_keys = store.delivered_keys(subscriber.id)
+    sent_studies = store.delivered_study_ids(subscriber.id)
+    held = store.held_items(subscriber.id)
+    taken_keys = delivered_keys | {key for key, _ in held}
+    taken_studies = sent_studies | {sid for key, sid in held if key.startswith("study:") and sid}
+    floor = subscriber_floor(subscriber)
+
+    warnings: dict[int, DigestItem] = {}
+    for event in pool.warning_events():
+        key = f"event:{event.id}"
+        if key in taken_keys or event.study_id not in sent_studies:
+            continue
+        item = warnings.get(event.study_id)
+        if item is None:
+            stored = pool.study(event.study_id)
+            if stored is None:
+                continue
+            item = warnings[event.study_id] = DigestItem("warning", stored, "warnings")
+        item.events.append(event)
+        item.keys.append(key)
+
+    items: dict[int, DigestItem] = {}
+    for stored in pool.studies(floor):
+        if stored.id in taken_studies or f"study:{stored.id}" in taken_keys:
+            continue
+        if not prefs.matches_study(stored.study):
+            continue
+        items[stored.id] = DigestItem("study", stored, keys=[f"study:{stored.id}"])
+    # a new study that is already retracted carries its retraction in its badge: its warning
+    # events are delivered with it, so no warning follows for something told as retracted
+    for event in pool.warning_events():
+        item = items.get(event.study_id)
+        if item is not None and f"event:{event.id}" not in taken_keys:
+            item.keys.append(f"event:{event.id}")
+
+    for event in pool.update_events(floor):
+        key = f"event:{event.id}"
+        if key in taken_keys:
+            continue
+        item = items.get(event.study_id)
+        if item is None:
+            stored = pool.study(event.study_id)
+            if stored is None or not _wants_update(prefs, event, stored, sent_studies):
+                continue
+            item = items[event.study_id] = DigestItem("update", stored)
+        item.events.append(event)
+        item.keys.append(key)
+
+    wanted = prefs.conditions
+    for item in list(warnings.values()) + list(items.values()):
+        item.section = _section_of(item)
+        item.group = group_of(item.study.study, wanted)
+    selection = Selection(week, warnings=_ordered(list(warnings.values())))
+    ordered = _ordered(list(items.values()))
+    selection.shown = ordered[:prefs.max_items]
+    selection.hidden = ordered[prefs.max_items:]
+    selection.sections = build_sections(selection.warnings + selection.shown)
+    if selection.hidden:
+        selection.more_url = search_url(base_url, prefs)
+    return selection
+
+
+def select_for_archive(store: Any, week: Week) -> Selection:
+    """The public digest of a week: every study first seen in it (notices aside), the week's
+    updates, and the studies retracted or corrected during it."""
+    prefs = Preferences(include_animal=True)
+    since, until = week.start_iso, week.end_iso
+    items: dict[int, DigestItem] = {}
+    for stored in store.studies_first_seen(since, until):
+        if stored.study.design not in NOTICE_DESIGNS:
+            items[stored.id] = DigestItem("study", stored, keys=[f"study:{stored.id}"])
+    warnings: dict[int, DigestItem] = {}
+    for event in store.events(kinds=WARNING_KINDS + UPDATE_KINDS, since=since, until=until):
+        target = items.get(event.study_id)
+        if target is None:
+            stored = _study(store, event.study_id)
+            if stored is None:
+                continue
+            if event.kind in WARNING_KINDS:
+                target = warnings.setdefault(event.study_id,
+                                             DigestItem("warning", stored, "warnings"))
+            elif _wants_update(prefs, event, stored, set()):
+                target = items[event.study_id] = DigestItem("update", stored)
+            else:
+                continue
+        target.events.append(event)
+        target.keys.append(f"event:{event.id}")
+    for item in list(warnings.values()) + list(items.values()):
+        item.section = _section_of(item)
+        item.group = group_of(item.study.study, [])
+    selection = Selection(week, warnings=_ordered(list(warnings.values())),
+                          shown=_ordered(list(items.values())))
+    selection.sections = build_sections(selection.warnings + selection.shown,
+                                        warnings_title=ARCHIVE_WARNINGS_TITLE)
+    return selection
+
+
+def _study(store: Any, study_id: int) -> Any:
+    found = store.get_studies([study_id])
+    return found[0] if found else None
+
+
+def _wants_update(prefs: Preferences, event: Any, stored: Any, sent_studies: set[int]) -> bool:
+    study = stored.study
+    if not prefs.matches_topic(study):
+        return False
+    if event.kind in TRIAL_KINDS:
+        return prefs.include_trial_updates
+    # a preprint that became a paper: news to whoever got the preprint, and to whoever wants
+    # papers like it
+    return stored.id in sent_studies or prefs.matches_study(study)
+
+
+def _ordered(items: list[DigestItem]) -> list[DigestItem]:
+    """Sections in order, groups in vocabulary order, newest first inside a group."""
+    section_rank = {key: i for i, (key, _) in enumerate(SECTIONS)}
+    group_rank = {c: i for i, c in enumerate(CONDITIONS)}
+    items = sorted(items, key=lambda i: (i.sort_date, i.study.first_seen, i.study.id),
+                   reverse=True)
+    return sorted(items, key=lambda i: (section_rank[i.section], group_rank.get(i.group, 99)))
+
+
+def build_sections(items: list[DigestItem], *, warnings_title: str | None = None
+                   ) -> list[Section]:
+    """Ordered items as sections of condition groups (sections without items left out)."""
+    sections: list[Section] = []
+    titles = dict(SECTIONS)
+    if warnings_title:
+        titles["warnings"] = warnings_title
+    for item in items:
+        if not sections or sections[-1].key != item.section:
+            sections.append(Section(item.section, titles[item.section], []))
+        groups = sections[-1].groups
+        if not groups or groups[-1].condition != item.group:
+            groups.append(Group(item.group, label(item.group), []))
+        groups[-1].items.append(item)
+    return sections
+
+
+def search_url(base_url: str, prefs: Preferences) -> str:
+    """The web search showing what a subscriber follows, newest first ("and N more")."""
+    params: list[tuple[str, str]] = [("condition", c) for c in prefs.conditions]
+    params += [("drug", d) for d in prefs.drugs]
+    if prefs.design_min:
+        params += [("design", d) for d in DESIGNS if at_least(d, prefs.design_min)]
+    if not prefs.include_preprints:
+        params.append(("preprint", "0"))
+    params.append(("sort", "newest"))
+    return f"{base_url.rstrip('/')}/search?{urlencode(params)}"
