@@ -8,6 +8,7 @@ from crawlers.results import summary_line
 from crawlers.runner import ALL_SOURCES, available_sources, crawl_sources
 from ketawatch.commands.dates import iso_date
 from ketawatch.errors import UsageError
+from ketawatch.jobs import check_retractions_safely
 from ketawatch.lock import job_lock
 from ketawatch.store import open_store
 
@@ -18,7 +19,7 @@ def add_parser(sub) -> None:
                        description="Fetch new and changed studies. Incremental by default: each "
                                    "source starts where its last successful run ended.")
     p.add_argument("--source", default="all", choices=(*ALL_SOURCES, "all"),
-                   help="one source, or all of them (default)")
+                   help="one source, or all of them and the Crossref retraction check (default)")
     p.add_argument("--since", type=iso_date, help="start of the window (YYYY-MM-DD)")
     p.add_argument("--until", type=iso_date, help="end of the window (YYYY-MM-DD)")
     p.set_defaults(run=run)
@@ -33,6 +34,9 @@ def run(args, config) -> int:
         raise UsageError("--since is after --until")
     with job_lock(config.home_path), open_store(config) as store:
         results = crawl_sources(config, store, sources, since=args.since, until=args.until)
+        if args.source == "all":
+            # the retraction watch runs with every full crawl, reported like a source
+            results.append(check_retractions_safely(config, store))
     for result in results:
         print(result.line())
     print(summary_line(results))
