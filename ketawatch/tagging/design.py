@@ -131,8 +131,9 @@ _NOT_RANDOM_RE = re.compile(r"\b(?:non|not|without|quasi|mendelian)[\s-]*randomi
 _COMPARED_RE = re.compile(
     r"\b(?:unlike|than|versus|vs\.?|compared (?:with|to)|outside(?: of)?|in contrast to|"
     r"complement\w*|mirror\w*|emulat\w*)\s+(?:[\w-]+\s+){0,2}$", _I)
-_RECOMMEND_RE = re.compile(r"\b(?:needed|warranted|required|necessary|future|should|lacking|"
-                           r"remains? to be|are scarce|is scarce|call for)\b", _I)
+_RECOMMEND_RE = re.compile(r"\b(?:needed|warrant(?:s|ed)?|required|necessary|future|should|"
+                           r"lacking|merits?|remains? to be|are scarce|is scarce|call for|"
+                           r"confirm(?:ation|ed)? (?:in|by)|further|larger)\b", _I)
 _NOT_THIS_TRIAL = (r"(?!\s+(?:eligibility|participation|enrol\w*|recruit\w*|design|data|"
                    r"registr\w*|emulation|populations?|participants|diversity|representation|"
                    r"sites?|networks?|landscape|access|literacy)\b)")
