@@ -35,11 +35,16 @@ def normalize_address(text: str) -> str:
     if has_control_chars(text):
         raise InvalidEmailError("an e-mail address cannot contain line breaks or control "
                                 "characters")
+    if "=?" in text:
+        # an RFC 2047 encoded word: mail software would decode it into another address
+        raise InvalidEmailError(f"not a valid e-mail address ({text.strip()!r})")
     try:
-        result = validate_email(text.strip(), check_deliverability=False)
+        # SMTPUTF8 off: a non-ASCII local part needs a mail server that supports it, and the
+        # digest must reach every subscriber through any relay; IDN domains stay allowed
+        result = validate_email(text.strip(), check_deliverability=False, allow_smtputf8=False)
     except EmailNotValidError as exc:
         raise InvalidEmailError(f"not a valid e-mail address ({text.strip()!r}): {exc}") from None
-    return result.normalized
+    return result.ascii_email or result.normalized
 
 
 def clean_name(text: str | None) -> str:

@@ -192,7 +192,8 @@ def build_message(config: Any, *, to_email: str, to_name: str, subject: str, tex
     msg = EmailMessage(policy=policy.clone(max_line_length=76))
     msg["From"] = from_header
     # Address() refuses CR and LF in any part: a second line of defence after validation
-    msg["To"] = Address(display_name=to_name or "", addr_spec=to_email)
+    local, _, domain = to_email.rpartition("@")
+    msg["To"] = Address(display_name=to_name or "", username=local, domain=domain)
     msg["Subject"] = subject
     msg["Date"] = format_datetime(clock.now())
     msg["Message-ID"] = message_id or make_msgid(domain=domain_of(sender(config)[1]))

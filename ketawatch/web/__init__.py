@@ -32,6 +32,10 @@ def create_app(config: Config, *, demo: bool = False) -> Flask:
     secret_key = secret_key_for(config, demo=demo)
     app = Flask("ketawatch.web", template_folder=str(TEMPLATES_DIR),
                 static_folder=str(STATIC_DIR), static_url_path="/static")
+    # Werkzeug answers "/study//1" with an absolute redirect built from the request's Host
+    # header (http://<any host>/study/1): a forged Host would make it point off the site.
+    # No link of ours has doubled slashes, so such paths are simply not found.
+    app.url_map.merge_slashes = False
     app.config.update(SECRET_KEY=secret_key, MAX_CONTENT_LENGTH=256 * 1024,
                       JSON_AS_ASCII=False)
     app.json.ensure_ascii = False  # type: ignore[attr-defined]

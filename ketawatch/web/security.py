@@ -1,4 +1,5 @@
-"""Web security: the secret-key check, security headers on every answer, and CSRF protection.
+"""Web security: the secret-key check, security headers on every answer, CSRF protection, and
+the client address and in-memory window limiter the rate limits use.
 
 CSRF: every session gets a random token (``csrf_token()``, a Jinja global, goes in a hidden
 ``csrf_token`` field of every POST form). A ``before_request`` hook checks it on every POST, PUT,
@@ -10,13 +11,18 @@ token authorizes it, and its view is marked ``@csrf_exempt``.
 from __future__ import annotations
 
 import hmac
+import ipaddress
 import secrets
+import threading
+from collections import OrderedDict, deque
 from collections.abc import Callable
+from datetime import timedelta
 from typing import Any, TypeVar
 
 from flask import Flask, Response, current_app, request, session
 from werkzeug.exceptions import BadRequest
 
+from ketawatch import clock
 from ketawatch.config import Config
 from ketawatch.errors import ConfigError
 
@@ -107,6 +113,69 @@ def _csrf_hook() -> None:
     if view is not None and getattr(view, "_csrf_exempt", False):
         return
     check_csrf()
+
+
+def client_address() -> str:
+    """The address of the client, for rate limits.
+
+    Behind the recommended set-up (the app bound to 127.0.0.1, a reverse proxy in front) every
+    request comes from the proxy's loopback address, which would put all visitors in one
+    bucket. So when the peer is a loopback address, the last ``X-Forwarded-For`` entry (the one
+    our proxy appended: the address *it* saw) is used instead. A peer on another machine
+    cannot set it: its own header is ignored.
+    """
+    peer = request.remote_addr or ""
+    forwarded = request.headers.get("X-Forwarded-For", "")
+    if forwarded and _is_loopback(peer):
+        last = forwarded.rsplit(",", 1)[-1].strip()
+        try:
+            return str(ipaddress.ip_address(last))
+        except ValueError:
+            pass  # not an address: a misconfigured proxy; count the peer itself
+    return peer
+
+
+def _is_loopback(address: str) -> bool:
+    try:
+        return ipaddress.ip_address(address).is_loopback
+    except ValueError:
+        return False
+
+
+class WindowLimiter:
+    """At most ``limit`` hits per ``window`` for each key (a client address, an e-mail
+    address), kept in this process's memory.
+
+    Memory is bounded: keys whose hits are all older than the window are dropped, and beyond
+    ``max_keys`` keys the least recently used go first. Thread-safe (the server is threaded).
+    Time is KetaWatch's clock, so tests can move it.
+    """
+
+    def __init__(self, limit: int, window: timedelta, *, max_keys: int = 10_000):
+        self.limit = limit
+        self.window = window.total_seconds()
+        self.max_keys = max_keys
+        self._hits: OrderedDict[str, deque[float]] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def hit(self, key: str) -> float | None:
+        """Count a hit for ``key``; None when allowed, else the seconds until one more is.
+
+        A refused hit is not counted, so waiting out the window always works.
+        """
+        now = clock.now().timestamp()
+        with self._lock:
+            hits = self._hits.pop(key, None) or deque()
+            while hits and hits[0] <= now - self.window:
+                hits.popleft()
+            if len(hits) >= self.limit:
+                self._hits[key] = hits
+                return max(1.0, hits[0] + self.window - now)
+            hits.append(now)
+            self._hits[key] = hits
+            while len(self._hits) > self.max_keys:
+                self._hits.popitem(last=False)
+            return None
 
 
 def init_security(app: Flask, config: Config) -> None:

@@ -7,15 +7,21 @@ confirming and unsubscribing are POSTs, behind a button on the page the link ope
 one-click unsubscribe POST comes from a mail provider without our session cookie, so that view
 is CSRF-exempt: its signed token is the authorization. The subscribe form answers the same
 whatever the address's state, so it tells nobody who is subscribed.
+
+Rate limits (in memory, per process): a client address may post the form
+``SUBSCRIBE_PER_CLIENT`` times per ``SUBSCRIBE_WINDOW``, and one e-mail address may be posted
+``SUBSCRIBE_PER_ADDRESS`` times, whoever posts it. Past either, the answer is one and the same
+429 page, which depends only on the requests made, never on the address's state.
 """
 
 from __future__ import annotations
 
 import logging
+import math
 from datetime import datetime, timedelta
 from typing import Any
 
-from flask import Blueprint, Response, render_template, request
+from flask import Blueprint, Response, current_app, render_template, request
 from werkzeug.exceptions import NotFound
 
 from digest.addresses import clean_name, normalize_address
@@ -28,7 +34,7 @@ from ketawatch import clock
 from ketawatch.errors import DeliveryError, InvalidEmailError, UsageError
 from ketawatch.vocabulary import CONDITIONS, DRUGS, label
 from ketawatch.web.context import get_config, get_store
-from ketawatch.web.security import csrf_exempt
+from ketawatch.web.security import WindowLimiter, client_address, csrf_exempt
 
 log = logging.getLogger(__name__)
 bp = Blueprint("subscribe", __name__)
@@ -39,6 +45,35 @@ CONFIRM_THROTTLE = timedelta(minutes=10)
 ARCHIVE_CSP = ("default-src 'none'; style-src 'unsafe-inline'; img-src 'self' data:; "
                "frame-ancestors 'none'; base-uri 'none'; form-action 'none'")
 ONE_CLICK = "One-Click"
+#: subscribe form posts allowed per window: per client address, and per e-mail address
+SUBSCRIBE_WINDOW = timedelta(minutes=10)
+SUBSCRIBE_PER_CLIENT = 5
+SUBSCRIBE_PER_ADDRESS = 3
+_LIMITS = "ketawatch.subscribe_limits"
+
+
+@bp.record_once
+def _init_limits(state: Any) -> None:
+    # one pair of limiters per app: tests and a second app in one process do not share counts
+    state.app.extensions[_LIMITS] = {
+        "client": WindowLimiter(SUBSCRIBE_PER_CLIENT, SUBSCRIBE_WINDOW),
+        "address": WindowLimiter(SUBSCRIBE_PER_ADDRESS, SUBSCRIBE_WINDOW)}
+
+
+def _over_limit(kind: str, key: str):
+    """The 429 answer when ``key`` is over the ``kind`` limit, else None (the hit is counted)."""
+    wait = current_app.extensions[_LIMITS][kind].hit(key)
+    if wait is None:
+        return None
+    minutes = max(1, math.ceil(wait / 60))
+    log.warning("subscribe rate limit (%s) reached", kind)
+    # one page for both limits, so it says nothing about the address
+    body, status = _message("Too many requests",
+                            "Too many subscription requests came from here or for this "
+                            "address in a short time.",
+                            f"Please wait {minutes} minute{'s' if minutes != 1 else ''} and "
+                            "try again.", status=429)
+    return body, status, {"Retry-After": str(math.ceil(wait))}
 
 
 def _choices() -> dict[str, Any]:
@@ -82,6 +117,8 @@ def subscribe_form():
 def subscribe():
     """Add a pending subscriber and mail them the confirmation link (double opt-in)."""
     config, store = get_config(), get_store()
+    if (limited := _over_limit("client", client_address())) is not None:
+        return limited
     email, name = request.form.get("email", ""), request.form.get("name", "")
     try:
         address = normalize_address(email)
@@ -91,6 +128,9 @@ def subscribe():
         prefs = Preferences()
         return render_template("web/subscribe.html", prefs=prefs, email=email, name=name,
                                error=str(exc), **_choices()), 400
+    # counted before the store is read, so the answer cannot depend on the address's state
+    if (limited := _over_limit("address", address.lower())) is not None:
+        return limited
     subscriber, state = store.add_subscriber(address, name=name, prefs=prefs.to_dict())
     if not _recently_mailed(subscriber):
         try:
