@@ -19,11 +19,11 @@ from datetime import date
 from urllib.parse import urlencode
 
 import scrapy
-from scrapy.downloadermiddlewares.retry import get_retry_request
 
 from crawlers.clinicaltrials_json import SOURCE, parse_page, parse_study
 from crawlers.failures import crawl_stats, record_failure
 from crawlers.items import StudyItem, raw_json
+from crawlers.spiders.base import JsonApiSpider
 from ketawatch.errors import ParseError
 
 DEFAULT_BASE_URL = "https://clinicaltrials.gov/api/v2/"
@@ -31,8 +31,6 @@ DEFAULT_BASE_URL = "https://clinicaltrials.gov/api/v2/"
 INTERVENTION_QUERY = "ketamine OR esketamine OR arketamine"
 #: records per page (the API allows up to 1,000; smaller pages lose less to a broken one)
 PAGE_SIZE = 200
-#: how often a page that is not valid JSON is fetched again before it counts as failed
-MALFORMED_RETRIES = 2
 
 
 def _iso(value) -> str | None:
@@ -43,7 +41,7 @@ def _iso(value) -> str | None:
     return date.fromisoformat(str(value)).isoformat()
 
 
-class ClinicalTrialsSpider(scrapy.Spider):
+class ClinicalTrialsSpider(JsonApiSpider):
     """Crawl ClinicalTrials.gov API v2 for ketamine-family trials."""
 
     name = "clinicaltrials"
@@ -86,19 +84,13 @@ class ClinicalTrialsSpider(scrapy.Spider):
 
     def parse(self, response) -> Iterator:
         """One page: a StudyItem per record, then the request for the next page."""
-        try:
-            page = parse_page(response.body, url=response.url)
-        except ParseError:
-            retry = self._refetch(response)
-            if retry is not None:
-                yield retry
-                return
-            raise
+        page, retry = self.read_page(response, parse_page)
+        if retry is not None:
+            yield retry
+            return
         stats = crawl_stats(self)
-        if stats is not None:
-            stats.inc_value("ketawatch/pages")
-            if "totalCount" in page:
-                stats.set_value("ketawatch/total_count", page["totalCount"])
+        if stats is not None and "totalCount" in page:
+            stats.set_value("ketawatch/total_count", page["totalCount"])
         for record in page.get("studies") or []:
             try:
                 study = parse_study(record)
@@ -110,14 +102,6 @@ class ClinicalTrialsSpider(scrapy.Spider):
         if token:
             yield scrapy.Request(self.search_url(token), callback=self.parse)
 
-    def _refetch(self, response):
-        """A new request for a page that came back garbled, while tries are left."""
-        if getattr(self, "crawler", None) is None or response.request is None:
-            return None
-        return get_retry_request(response.request, spider=self, reason="malformed JSON",
-                                 max_retry_times=MALFORMED_RETRIES,
-                                 stats_base_key="ketawatch/malformed_retry",
-                                 give_up_log_level="DEBUG")
 
 
 __all__ = ["ClinicalTrialsSpider", "SOURCE"]

@@ -29,7 +29,6 @@ from datetime import date
 from typing import Any
 
 import scrapy
-from scrapy.downloadermiddlewares.retry import get_retry_request
 
 from crawlers.europepmc_json import (
     SOURCE,
@@ -41,6 +40,7 @@ from crawlers.europepmc_json import (
 from crawlers.failures import crawl_stats, record_failure
 from crawlers.items import StudyItem, raw_json
 from crawlers.relevance import is_relevant
+from crawlers.spiders.base import JsonApiSpider
 from ketawatch.errors import KetaWatchError, ParseError
 from ketawatch.model import Study
 
@@ -75,21 +75,19 @@ def status_query() -> str:
     return f"{DRUG_TERMS} AND ({types})"
 
 
-class EuropePMCSpider(scrapy.Spider):
+class EuropePMCSpider(JsonApiSpider):
     """Crawl Europe PMC for non-medRxiv preprints and for the status of stored studies."""
 
     name = "europepmc"
 
     def __init__(self, config=None, since=None, until=None, base_url: str | None = None,
                  store=None, page_size: int | None = None, **kwargs):
-        super().__init__(**kwargs)
+        super().__init__(store=store, **kwargs)
         self.config = config
         self.base_url = base_url or getattr(config, "europepmc_url", "") or DEFAULT_BASE_URL
         self.since = _iso(since)
         self.until = _iso(until)
         self.page_size = int(page_size or 100)
-        self._store = store
-        self._own_store = False
         #: per search: the cursors already requested, and how many records were read
         self.cursors: dict[str, set[str]] = {"preprints": set(), "status": set()}
         self.read: dict[str, int] = {"preprints": 0, "status": 0}
@@ -115,17 +113,10 @@ class EuropePMCSpider(scrapy.Spider):
 
     def parse(self, response, job: str = "preprints", cursor: str = "*") -> Iterator:
         """One page: its items, then the next page unless the search is done."""
-        try:
-            page = parse_page(response.body, url=response.url)
-        except ParseError:
-            retry = self._refetch(response)
-            if retry is not None:
-                yield retry
-                return
-            raise
-        stats = crawl_stats(self)
-        if stats is not None:
-            stats.inc_value("ketawatch/pages")
+        page, retry = self.read_page(response, parse_page)
+        if retry is not None:
+            yield retry
+            return
         self.read[job] = self.read.get(job, 0) + len(page.results)
         for record in page.results:
             item = self.item_for(job, record, response.url)
@@ -141,14 +132,6 @@ class EuropePMCSpider(scrapy.Spider):
             return
         yield self.request(job, nxt)
 
-    def _refetch(self, response):
-        """A new request for a page that came back garbled, while tries are left."""
-        if getattr(self, "crawler", None) is None or response.request is None:
-            return None
-        return get_retry_request(response.request, spider=self, reason="malformed JSON",
-                                 max_retry_times=MALFORMED_RETRIES,
-                                 stats_base_key="ketawatch/malformed_retry",
-                                 give_up_log_level="DEBUG")
 
     # -- items ---------------------------------------------------------------------------------
 
@@ -191,21 +174,6 @@ class EuropePMCSpider(scrapy.Spider):
             record_failure(self, f"cannot look up {study.source_id} in the store: {exc}")
             return False
 
-    @property
-    def store(self):
-        """The store status records are checked against, opened on first use."""
-        if self._store is None and self.config is not None:
-            from ketawatch.store import open_store
-
-            self._store = open_store(self.config)
-            self._own_store = True
-        return self._store
-
-    def closed(self, reason: str) -> None:
-        """Close the store this spider opened."""
-        if self._own_store and self._store is not None:
-            self._store.close()
-            self._store = None
 
 
 __all__ = ["EuropePMCSpider", "SOURCE", "preprint_query", "status_query"]

@@ -23,7 +23,6 @@ from datetime import date
 from typing import Any
 
 import scrapy
-from scrapy.downloadermiddlewares.retry import get_retry_request
 
 from crawlers.failures import crawl_stats, record_failure
 from crawlers.items import StudyItem
@@ -39,14 +38,13 @@ from crawlers.medrxiv_json import (
     record_doi,
 )
 from crawlers.relevance import is_relevant
+from crawlers.spiders.base import JsonApiSpider
 from ketawatch.clock import now
 from ketawatch.errors import KetaWatchError, ParseError
 
 DEFAULT_BASE_URL = "https://api.biorxiv.org/"
 #: medRxiv went online in June 2019: a first crawl starts there
 FIRST_SINCE = date(2019, 6, 1)
-#: how often a page that is not valid JSON is fetched again before it counts as failed
-MALFORMED_RETRIES = 2
 IRRELEVANT = "ketawatch/medrxiv/irrelevant"
 
 
@@ -58,21 +56,19 @@ def _day(value: Any, default: date) -> date:
     return date.fromisoformat(str(value))
 
 
-class MedrxivSpider(scrapy.Spider):
+class MedrxivSpider(JsonApiSpider):
     """Crawl medRxiv's ``/details`` API for ketamine-family preprints in psychiatry."""
 
     name = "medrxiv"
 
     def __init__(self, config=None, since=None, until=None, base_url: str | None = None,
                  store=None, **kwargs):
-        super().__init__(**kwargs)
+        super().__init__(store=store, **kwargs)
         self.config = config
         self.base_url = base_url or getattr(config, "medrxiv_url", "") or DEFAULT_BASE_URL
         self.until = _day(until, now().date())
         self.since = _day(since, FIRST_SINCE)
         #: the store to read stored versions from (opened from ``config`` when not given)
-        self._store = store
-        self._own_store = False
         #: version records of the preprints this run yielded, by DOI
         self.yielded: dict[str, list[dict[str, Any]]] = {}
 
@@ -88,17 +84,10 @@ class MedrxivSpider(scrapy.Spider):
 
     def parse(self, response, first: bool = False) -> Iterator:
         """One page: requests for the other pages (from the first), then one item per preprint."""
-        try:
-            page = parse_page(response.body, url=response.url)
-        except ParseError:
-            retry = self._refetch(response)
-            if retry is not None:
-                yield retry
-                return
-            raise
-        stats = crawl_stats(self)
-        if stats is not None:
-            stats.inc_value("ketawatch/pages")
+        page, retry = self.read_page(response, parse_page)
+        if retry is not None:
+            yield retry
+            return
         if first and page.count > 0:
             # every page is known from the first: one broken page does not hide the others
             for cursor in range(page.cursor + page.count, page.total, page.count):
@@ -111,14 +100,6 @@ class MedrxivSpider(scrapy.Spider):
             if item is not None:
                 yield item
 
-    def _refetch(self, response):
-        """A new request for a page that came back garbled, while tries are left."""
-        if getattr(self, "crawler", None) is None or response.request is None:
-            return None
-        return get_retry_request(response.request, spider=self, reason="malformed JSON",
-                                 max_retry_times=MALFORMED_RETRIES,
-                                 stats_base_key="ketawatch/malformed_retry",
-                                 give_up_log_level="DEBUG")
 
     # -- items ---------------------------------------------------------------------------------
 
@@ -155,21 +136,6 @@ class MedrxivSpider(scrapy.Spider):
             record_failure(self, f"cannot read stored medRxiv record {doi}: {exc}")
             return []
 
-    @property
-    def store(self):
-        """The store this spider reads stored versions from, opened on first use."""
-        if self._store is None and self.config is not None:
-            from ketawatch.store import open_store
-
-            self._store = open_store(self.config)
-            self._own_store = True
-        return self._store
-
-    def closed(self, reason: str) -> None:
-        """Close the store this spider opened."""
-        if self._own_store and self._store is not None:
-            self._store.close()
-            self._store = None
 
 
 __all__ = ["MedrxivSpider", "SOURCE"]
