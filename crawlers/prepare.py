@@ -6,10 +6,9 @@ same way whatever source it came from. Storing (with merging) is the store's ``i
 
 from __future__ import annotations
 
-from ketawatch.tagging import tag_study
-
 from crawlers.normalize import normalize_study
 from ketawatch.model import Study
+from ketawatch.tagging import tag_study
 
 
 def prepare(study: Study) -> Study:
