@@ -22,8 +22,8 @@ from urllib.parse import quote
 
 import requests
 
-from crawlers.middlewares import retry_after_seconds
 from crawlers.results import SourceResult
+from crawlers.retry_after import retry_after_seconds
 from crawlers.settings import is_local, user_agent
 from ketawatch.errors import KetaWatchError, SourceError
 from ketawatch.model import normalize_doi
@@ -99,7 +99,7 @@ class CrossrefClient:
         local = is_local(self.base_url)
         self.delay = 0.0 if local else float(config.request_delay)
         self.backoff = 0.05 if local else BACKOFF_BASE
-        self.timeout = 10 if local else 60
+        self.timeout = float(getattr(config, "request_timeout", 60.0) or 60.0)
         self.mailto = getattr(config, "ncbi_email", "") or ""
         self.session = session or requests.Session()
         self.session.headers.update({"User-Agent": user_agent(config),

@@ -13,9 +13,6 @@ or more, is recorded as a crawl failure (``crawlers.failures``), so the job repo
 
 from __future__ import annotations
 
-import time
-from email.utils import parsedate_to_datetime
-
 from scrapy.downloadermiddlewares.retry import get_retry_request
 from scrapy.exceptions import IgnoreRequest
 from scrapy.utils.defer import maybe_deferred_to_future
@@ -23,29 +20,8 @@ from scrapy.utils.misc import load_object
 from twisted.internet.task import deferLater
 
 from crawlers.failures import record_failure
+from crawlers.retry_after import retry_after_seconds
 from crawlers.settings import is_local
-
-
-def retry_after_seconds(value: str | bytes | None) -> float | None:
-    """Seconds to wait from a ``Retry-After`` header (delta-seconds or HTTP date), or None."""
-    if value is None:
-        return None
-    text = value.decode("latin-1") if isinstance(value, bytes) else str(value)
-    text = text.strip()
-    if not text:
-        return None
-    try:
-        return max(0.0, float(text))
-    except ValueError:
-        pass
-    try:
-        when = parsedate_to_datetime(text)
-    except (TypeError, ValueError, IndexError):
-        return None
-    if when is None:
-        return None
-    # a wait is real time, whatever KETAWATCH_FAKE_NOW pins the clock of records to
-    return max(0.0, when.timestamp() - time.time())
 
 
 class PoliteRetryMiddleware:

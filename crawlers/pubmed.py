@@ -15,6 +15,7 @@ import contextvars
 import http.client
 import re
 import threading
+import time
 import urllib.request
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -26,6 +27,7 @@ from urllib.parse import urlsplit
 from Bio import Entrez
 
 from crawlers.pubmed_xml import eutils_errors, parse_efetch, parse_xml
+from crawlers.retry_after import MAX_WAIT, retry_after_seconds
 from ketawatch import clock
 from ketawatch.config import Config
 from ketawatch.errors import ParseError, SourceError
@@ -101,7 +103,11 @@ def _routed_urlopen(request: urllib.request.Request) -> Any:
             state.error_body = exc.read(2000)
         except (OSError, http.client.HTTPException):
             state.error_body = b""
+        wait = retry_after_seconds(exc.headers.get("Retry-After")) if exc.headers else None
         exc.close()
+        if exc.code in (429, 503) and wait:
+            # Bio.Entrez retries a 429 or 5xx at once: wait first, as NCBI asked
+            time.sleep(min(wait, MAX_WAIT))
         raise
     except URLError:
         raise
@@ -133,7 +139,7 @@ class PubMedClient:
     """
 
     def __init__(self, config: Config, *, max_tries: int | None = None,
-                 sleep_between_tries: float | None = None, timeout: float = 60.0,
+                 sleep_between_tries: float | None = None, timeout: float | None = None,
                  max_records_per_search: int = MAX_RECORDS_PER_SEARCH):
         self.config = config
         base = str(config.pubmed_url or NCBI_BASE)
@@ -145,7 +151,7 @@ class PubMedClient:
         self.max_tries = max_tries if max_tries is not None else (2 if local else 3)
         self.sleep_between_tries = (sleep_between_tries if sleep_between_tries is not None
                                     else (0.05 if local else 15.0))
-        self.timeout = timeout
+        self.timeout = float(timeout or getattr(config, "request_timeout", 60.0) or 60.0)
         self.max_records_per_search = max_records_per_search
         _install()
 

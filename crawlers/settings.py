@@ -50,7 +50,7 @@ def scrapy_settings(config) -> dict[str, Any]:
         "DOWNLOAD_DELAY": float(config.request_delay),
         # a local replay server (tests, the demo) gets no delay: per-host slot settings
         "DOWNLOAD_SLOTS": {host: {"delay": 0.0, "jitter": 0.0} for host in LOCAL_HOSTS},
-        "DOWNLOAD_TIMEOUT": 60,
+        "DOWNLOAD_TIMEOUT": float(getattr(config, "request_timeout", 60.0) or 60.0),
         "COOKIES_ENABLED": False,
         # the APIs answer JSON; say so, so that an error page does not come back as HTML
         "DEFAULT_REQUEST_HEADERS": {"Accept": "application/json"},

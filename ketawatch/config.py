@@ -67,6 +67,9 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("mail_rate", "KETAWATCH_MAIL_RATE", 10.0, "messages per second at most", kind=float),
     Setting("request_delay", "KETAWATCH_REQUEST_DELAY", 0.34,
             "seconds between requests to one source", kind=float),
+    Setting("request_timeout", "KETAWATCH_REQUEST_TIMEOUT", 60.0,
+            "seconds to wait for a source's answer before the request counts as failed",
+            kind=float),
 )
 
 _BY_KEY = {s.key: s for s in SETTINGS}

@@ -185,3 +185,12 @@ def test_merged_study_ids_keep_working(tmp_path):
     survivor = store.find_study("nct", "NCT04000001").id
     assert store.get_study(preprint_id).id == survivor
     assert survivor in (preprint_id, 1) and store.merged_away_since(0)
+
+
+def test_a_run_left_running_by_a_dead_process_is_marked_interrupted(tmp_path):
+    store = Store(tmp_path / "s.db")
+    dead = store.start_run("pubmed")  # the process died: finish_run never came
+    alive = store.start_run("pubmed")
+    runs = {r["id"]: r for r in store.last_runs()}
+    assert runs[dead]["status"] == "interrupted" and runs[dead]["finished_at"]
+    assert runs[alive]["status"] == "running"

@@ -57,6 +57,8 @@ class ClinicalTrialsSpider(JsonApiSpider):
         self.until = _iso(until)
         self.page_size = int(page_size or PAGE_SIZE)
         self.condition = condition
+        #: page tokens already followed: a source that repeats one is reported, not looped on
+        self.tokens_seen: set[str] = set()
 
     def search_params(self, page_token: str | None = None) -> dict[str, str]:
         """The query parameters of one page of the search."""
@@ -99,9 +101,15 @@ class ClinicalTrialsSpider(JsonApiSpider):
                 continue
             yield StudyItem(study=study, raw=raw_json(record), url=response.url)
         token = page.get("nextPageToken")
-        if token:
-            yield scrapy.Request(self.search_url(token), callback=self.parse)
-
-
+        if not token:
+            return
+        if token in self.tokens_seen:
+            # a token that repeats would loop or (filtered as a duplicate) end the crawl
+            # silently with trials unread: report it, so the window stays open
+            record_failure(self, f"ClinicalTrials.gov repeated page token {token!r} "
+                                 f"({response.url}); the rest of the search was not read")
+            return
+        self.tokens_seen.add(token)
+        yield scrapy.Request(self.search_url(token), callback=self.parse, dont_filter=True)
 
 __all__ = ["ClinicalTrialsSpider", "SOURCE"]

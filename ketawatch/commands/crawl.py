@@ -22,6 +22,8 @@ def add_parser(sub) -> None:
                    help="one source, or all of them and the Crossref retraction check (default)")
     p.add_argument("--since", type=iso_date, help="start of the window (YYYY-MM-DD)")
     p.add_argument("--until", type=iso_date, help="end of the window (YYYY-MM-DD)")
+    p.add_argument("--wait", type=float, default=0.0,
+                   help="seconds to wait for another running job before giving up (default 0)")
     p.set_defaults(run=run)
 
 
@@ -32,7 +34,7 @@ def run(args, config) -> int:
         raise UsageError(f"source {args.source} is not available in this installation")
     if args.since and args.until and args.since > args.until:
         raise UsageError("--since is after --until")
-    with job_lock(config.home_path), open_store(config) as store:
+    with job_lock(config.home_path, wait=args.wait), open_store(config) as store:
         results = crawl_sources(config, store, sources, since=args.since, until=args.until)
         if args.source == "all":
             # the retraction watch runs with every full crawl, reported like a source

@@ -42,10 +42,18 @@ class CrawlStateMixin:
                 (state.source, state.last_until, state.cursor, dumps(state.data), now_iso()))
 
     def start_run(self, source: str) -> int:
-        """Log the start of a crawl run; returns its id."""
+        """Log the start of a crawl run; returns its id.
+
+        Crawls run under the job lock, so a run of the same source still marked ``running``
+        belongs to a process that died: it is marked ``interrupted``.
+        """
+        stamp = now_iso()
         with self.transaction():
+            self.conn.execute("UPDATE crawl_runs SET status = 'interrupted', finished_at = ?, "
+                              "message = 'the process ended before the run finished' "
+                              "WHERE source = ? AND status = 'running'", (stamp, source))
             return self.conn.execute("INSERT INTO crawl_runs(source, started_at) VALUES (?, ?)",
-                                     (source, now_iso())).lastrowid
+                                     (source, stamp)).lastrowid
 
     def finish_run(self, run_id: int, *, status: str, new: int = 0, updated: int = 0,
                    unchanged: int = 0, failed: int = 0, message: str = "") -> None:
