@@ -23,6 +23,11 @@ SOURCE = "clinicaltrials"
 STUDY_URL = "https://clinicaltrials.gov/study/{nct}"
 
 
+def _is_number(text) -> bool:
+    """True for ASCII digits only (``str.isdigit`` also takes "²", which ``int`` refuses)."""
+    return isinstance(text, str) and text.isascii() and text.isdecimal()
+
+
 def _get(obj: Any, *path: str) -> Any:
     """``obj[path[0]][path[1]]...`` or None when any step is missing or not a dict."""
     for key in path:
@@ -52,7 +57,7 @@ def _int(value: Any) -> int | None:
         return None
     if isinstance(value, int):
         return value
-    if isinstance(value, str) and value.strip().isdigit():
+    if isinstance(value, str) and _is_number(value.strip()):
         return int(value.strip())
     return None
 
@@ -115,6 +120,17 @@ def trial_facts(record: dict[str, Any]) -> dict[str, Any]:
 
 def parse_study(record: dict[str, Any]) -> Study:
     """One API v2 study record as a Study. Raises ParseError when it has no usable NCT number."""
+    # the wire may carry any type anywhere: a field of the wrong type makes this record one
+    # ParseError (reported, counted) instead of an exception that ends the page's callback
+    try:
+        return _parse_study(record)
+    except (AttributeError, TypeError, ValueError, KeyError, RecursionError) as exc:
+        raise ParseError(f"ClinicalTrials.gov study record with a field of the wrong type: "
+                         f"{type(exc).__name__}: {exc}", source=SOURCE) from exc
+
+
+def _parse_study(record: dict[str, Any]) -> Study:
+    """The body of ``parse_study``."""
     if not isinstance(record, dict) or not isinstance(record.get("protocolSection"), dict):
         raise ParseError("study record without a protocolSection", source=SOURCE)
     protocol = record["protocolSection"]
@@ -164,7 +180,7 @@ def parse_page(body: str | bytes, *, url: str = "") -> dict[str, Any]:
     """A ``/studies`` page as a dict with a ``studies`` list. Raises ParseError when malformed."""
     try:
         page = json.loads(body)
-    except (ValueError, UnicodeDecodeError) as exc:
+    except (ValueError, UnicodeDecodeError, RecursionError) as exc:
         raise ParseError(f"malformed JSON page from ClinicalTrials.gov: {exc}", source=SOURCE,
                          url=url) from exc
     if not isinstance(page, dict) or not isinstance(page.get("studies", []), list):

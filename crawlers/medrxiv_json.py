@@ -54,6 +54,11 @@ class DetailsPage:
         return nxt if nxt < self.total else None
 
 
+def _is_number(text) -> bool:
+    """True for ASCII digits only (``str.isdigit`` also takes "²", which ``int`` refuses)."""
+    return isinstance(text, str) and text.isascii() and text.isdecimal()
+
+
 def details_url(base_url: str, since: date, until: date, cursor: int = 0,
                 server: str = "medrxiv") -> str:
     """The URL of one ``/details`` page of a date window (both ends inclusive)."""
@@ -67,7 +72,7 @@ def _as_int(value: Any, name: str, url: str) -> int:
         raise ParseError(f"medRxiv page has a boolean {name}", source=SOURCE, url=url)
     if isinstance(value, int):
         return value
-    if isinstance(value, str) and value.strip().isdigit():
+    if isinstance(value, str) and _is_number(value.strip()):
         return int(value.strip())
     raise ParseError(f"medRxiv page has no usable {name}: {value!r}", source=SOURCE, url=url)
 
@@ -80,7 +85,7 @@ def parse_page(body: bytes | str, *, url: str = "") -> DetailsPage:
     """
     try:
         data = json.loads(body)
-    except (ValueError, UnicodeDecodeError) as exc:
+    except (ValueError, UnicodeDecodeError, RecursionError) as exc:
         raise ParseError(f"medRxiv answered with malformed JSON: {exc}", source=SOURCE,
                          url=url) from exc
     if not isinstance(data, dict) or not isinstance(data.get("messages"), list) \
@@ -114,7 +119,7 @@ def record_doi(record: dict[str, Any]) -> str | None:
 
 def _version(record: dict[str, Any]) -> int:
     value = str(record.get("version", "")).strip()
-    if not value.isdigit():
+    if not _is_number(value):
         raise ParseError(f"medRxiv record {record.get('doi')!r} has no version number",
                          source=SOURCE)
     return int(value)
@@ -262,6 +267,17 @@ def parse_preprint(versions: list[dict[str, Any]]) -> Study:
     earliest version known (version 1 once it has been seen); ``published_doi`` is the journal
     DOI the latest version that names one gives. A withdrawn preprint counts as retracted.
     """
+    # the wire may carry any type anywhere: a field of the wrong type makes this record one
+    # ParseError (reported, counted) instead of an exception that ends the page's callback
+    try:
+        return _parse_preprint(versions)
+    except (AttributeError, TypeError, ValueError, KeyError, RecursionError) as exc:
+        raise ParseError(f"medRxiv record with a field of the wrong type: "
+                         f"{type(exc).__name__}: {exc}", source=SOURCE) from exc
+
+
+def _parse_preprint(versions: list[dict[str, Any]]) -> Study:
+    """The body of ``parse_preprint``."""
     if not versions:
         raise ParseError("no medRxiv version records to parse", source=SOURCE)
     for record in versions:

@@ -207,23 +207,9 @@ def _expire_webenv(source: str, handlers: dict, damaged: set) -> Outcome:
 
 # -- the table ---------------------------------------------------------------------------------
 
-PUBMED_RETRY_AFTER = ("BUG crawlers/pubmed.py PubMedClient: Bio.Entrez retries a 429 (and any "
-                      "5xx) at once and the client never reads Retry-After, so PubMed is asked "
-                      "again before the wait it asked for")
-CTGOV_REPEATED_TOKEN = ("BUG crawlers/spiders/clinicaltrials.py parse(): a nextPageToken that "
-                        "repeats is dropped by Scrapy's duplicate filter without a word; the "
-                        "crawl ends ok, marks the window done, and the trials after that page "
-                        "are never fetched")
-CTGOV_WRONG_TYPE = ("BUG crawlers/clinicaltrials_json.py parse_study/trial_facts: a module of "
-                    "the wrong type raises AttributeError instead of ParseError; the spider "
-                    "callback dies and the rest of the page and every later page are lost")
-EPMC_WRONG_TYPE = ("BUG crawlers/europepmc_json.py _authors: an author without fullName whose "
-                   "lastName is not a string raises TypeError instead of ParseError; the "
-                   "callback dies and the rest of the page and the next pages are lost")
 
 SPECS = [
-    Spec("429 + Retry-After", _status(429, {"Retry-After": "1"}), 1, "retried",
-         bugs={"pubmed": PUBMED_RETRY_AFTER}),
+    Spec("429 + Retry-After", _status(429, {"Retry-After": "1"}), 1, "retried"),
     Spec("HTTP 500", _status(500), 1, "retried"),
     Spec("HTTP 502 (outage)", _status(502), None, "reported", message=r"502"),
     Spec("HTTP 503", _status(503), 1, "retried"),
@@ -237,8 +223,7 @@ SPECS = [
     Spec("record without its id", _without_id, None, "reported", intact=True,
          message=r"(?i)PMID|nctId|DOI|source and id"),
     Spec("record with a wrong-typed field", _rewrite(_wrong_type), None, "reported",
-         intact=True, sources=support.SCRAPY_SOURCES,
-         bugs={"clinicaltrials": CTGOV_WRONG_TYPE, "europepmc": EPMC_WRONG_TYPE}),
+         intact=True, sources=support.SCRAPY_SOURCES),
     Spec("E-utilities <ERROR> (HTTP 200) from efetch", _eutils_error, None, "reported",
          message=r"(?i)ERROR|refused|Unable", sources=("pubmed",)),
     Spec("E-utilities <ERROR> (HTTP 200) from esearch", _esearch_error, None, "reported",
@@ -247,8 +232,7 @@ SPECS = [
     Spec("expired WebEnv", _expire_webenv, 1, "reported", intact=True,
          message=r"(?i)history", sources=("pubmed",)),
     Spec("repeated cursor", _rewrite(_repeat_cursor), 1, "reported", intact=True,
-         message=r"(?i)repeat", sources=("clinicaltrials", "europepmc"),
-         bugs={"clinicaltrials": CTGOV_REPEATED_TOKEN}),
+         message=r"(?i)repeat", sources=("clinicaltrials", "europepmc")),
 ]
 
 
