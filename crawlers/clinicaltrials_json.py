@@ -16,16 +16,12 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from crawlers.wire import is_number, wrong_types_are_parse_errors
 from ketawatch.errors import ParseError
 from ketawatch.model import Study, normalize_nct, normalize_pmid
 
 SOURCE = "clinicaltrials"
 STUDY_URL = "https://clinicaltrials.gov/study/{nct}"
-
-
-def _is_number(text) -> bool:
-    """True for ASCII digits only (``str.isdigit`` also takes "²", which ``int`` refuses)."""
-    return isinstance(text, str) and text.isascii() and text.isdecimal()
 
 
 def _get(obj: Any, *path: str) -> Any:
@@ -57,7 +53,7 @@ def _int(value: Any) -> int | None:
         return None
     if isinstance(value, int):
         return value
-    if isinstance(value, str) and _is_number(value.strip()):
+    if isinstance(value, str) and is_number(value.strip()):
         return int(value.strip())
     return None
 
@@ -118,19 +114,9 @@ def trial_facts(record: dict[str, Any]) -> dict[str, Any]:
     }
 
 
+@wrong_types_are_parse_errors("ClinicalTrials.gov study record", SOURCE)
 def parse_study(record: dict[str, Any]) -> Study:
     """One API v2 study record as a Study. Raises ParseError when it has no usable NCT number."""
-    # the wire may carry any type anywhere: a field of the wrong type makes this record one
-    # ParseError (reported, counted) instead of an exception that ends the page's callback
-    try:
-        return _parse_study(record)
-    except (AttributeError, TypeError, ValueError, KeyError, RecursionError) as exc:
-        raise ParseError(f"ClinicalTrials.gov study record with a field of the wrong type: "
-                         f"{type(exc).__name__}: {exc}", source=SOURCE) from exc
-
-
-def _parse_study(record: dict[str, Any]) -> Study:
-    """The body of ``parse_study``."""
     if not isinstance(record, dict) or not isinstance(record.get("protocolSection"), dict):
         raise ParseError("study record without a protocolSection", source=SOURCE)
     protocol = record["protocolSection"]

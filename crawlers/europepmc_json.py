@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlencode
 
+from crawlers.wire import is_number, wrong_types_are_parse_errors
 from ketawatch.errors import ParseError, SourceError
 from ketawatch.model import Study, normalize_doi, normalize_pmcid, normalize_pmid
 
@@ -67,11 +68,6 @@ class SearchPage:
     results: list[dict[str, Any]] = field(default_factory=list)
 
 
-def _is_number(text) -> bool:
-    """True for ASCII digits only (``str.isdigit`` also takes "²", which ``int`` refuses)."""
-    return isinstance(text, str) and text.isascii() and text.isdecimal()
-
-
 def search_url(base_url: str, query: str, cursor: str = "*", page_size: int = PAGE_SIZE) -> str:
     """The URL of one ``/search`` page for ``query`` at ``cursor`` (``*`` for the first)."""
     base = base_url if base_url.endswith("/") else base_url + "/"
@@ -108,7 +104,7 @@ def parse_page(body: bytes | str, *, url: str = "") -> SearchPage:
         raise ParseError(f"Europe PMC page has resultType={result_type}; the crawler needs core",
                          source=SOURCE, url=url)
     hits = data.get("hitCount")
-    if isinstance(hits, bool) or not isinstance(hits, int | str) or not _is_number(str(hits)):
+    if isinstance(hits, bool) or not isinstance(hits, int | str) or not is_number(str(hits)):
         raise ParseError(f"Europe PMC answer has no usable hitCount: {hits!r}", source=SOURCE,
                          url=url)
     nxt = data.get("nextCursorMark")
@@ -224,7 +220,7 @@ def _versions(d: dict[str, Any], doi: str | None) -> list[dict[str, Any]]:
         if not isinstance(v, dict):
             continue
         number = str(v.get("versionNumber") or "").strip()
-        out.append({"kind": "preprint", "version": int(number) if _is_number(number) else None,
+        out.append({"kind": "preprint", "version": int(number) if is_number(number) else None,
                     "date": v.get("firstPublishDate"), "doi": doi,
                     "id": f"{v.get('source') or 'PPR'}:{v.get('id')}" if v.get("id") else None,
                     "withdrawn": any(_WITHDRAWN_TYPE_RE.search(str(t)) for t in
@@ -254,19 +250,9 @@ def is_medrxiv(d: dict[str, Any]) -> bool:
     return bool(doi and not publisher and _MEDRXIV_DOI_RE.match(doi))
 
 
+@wrong_types_are_parse_errors("Europe PMC result", SOURCE)
 def parse_result(d: dict[str, Any]) -> Study:
     """One Study from one ``core`` result (raises ParseError when it has no id or title)."""
-    # the wire may carry any type anywhere: a field of the wrong type makes this record one
-    # ParseError (reported, counted) instead of an exception that ends the page's callback
-    try:
-        return _parse_result(d)
-    except (AttributeError, TypeError, ValueError, KeyError, RecursionError) as exc:
-        raise ParseError(f"Europe PMC result with a field of the wrong type: "
-                         f"{type(exc).__name__}: {exc}", source=SOURCE) from exc
-
-
-def _parse_result(d: dict[str, Any]) -> Study:
-    """The body of ``parse_result``."""
     if not isinstance(d, dict):
         raise ParseError("Europe PMC result is not an object", source=SOURCE)
     src = str(d.get("source") or "").strip().upper()

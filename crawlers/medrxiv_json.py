@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
+from crawlers.wire import is_number, wrong_types_are_parse_errors
 from ketawatch.errors import ParseError, SourceError
 from ketawatch.model import Study, normalize_doi
 
@@ -54,11 +55,6 @@ class DetailsPage:
         return nxt if nxt < self.total else None
 
 
-def _is_number(text) -> bool:
-    """True for ASCII digits only (``str.isdigit`` also takes "²", which ``int`` refuses)."""
-    return isinstance(text, str) and text.isascii() and text.isdecimal()
-
-
 def details_url(base_url: str, since: date, until: date, cursor: int = 0,
                 server: str = "medrxiv") -> str:
     """The URL of one ``/details`` page of a date window (both ends inclusive)."""
@@ -72,7 +68,7 @@ def _as_int(value: Any, name: str, url: str) -> int:
         raise ParseError(f"medRxiv page has a boolean {name}", source=SOURCE, url=url)
     if isinstance(value, int):
         return value
-    if isinstance(value, str) and _is_number(value.strip()):
+    if isinstance(value, str) and is_number(value.strip()):
         return int(value.strip())
     raise ParseError(f"medRxiv page has no usable {name}: {value!r}", source=SOURCE, url=url)
 
@@ -119,7 +115,7 @@ def record_doi(record: dict[str, Any]) -> str | None:
 
 def _version(record: dict[str, Any]) -> int:
     value = str(record.get("version", "")).strip()
-    if not _is_number(value):
+    if not is_number(value):
         raise ParseError(f"medRxiv record {record.get('doi')!r} has no version number",
                          source=SOURCE)
     return int(value)
@@ -260,6 +256,7 @@ def _first_posted(doi: str, ordered: list[dict[str, Any]]) -> str:
     return earliest
 
 
+@wrong_types_are_parse_errors("medRxiv record", SOURCE)
 def parse_preprint(versions: list[dict[str, Any]]) -> Study:
     """One Study from every version record of one preprint (raises ParseError when invalid).
 
@@ -267,17 +264,6 @@ def parse_preprint(versions: list[dict[str, Any]]) -> Study:
     earliest version known (version 1 once it has been seen); ``published_doi`` is the journal
     DOI the latest version that names one gives. A withdrawn preprint counts as retracted.
     """
-    # the wire may carry any type anywhere: a field of the wrong type makes this record one
-    # ParseError (reported, counted) instead of an exception that ends the page's callback
-    try:
-        return _parse_preprint(versions)
-    except (AttributeError, TypeError, ValueError, KeyError, RecursionError) as exc:
-        raise ParseError(f"medRxiv record with a field of the wrong type: "
-                         f"{type(exc).__name__}: {exc}", source=SOURCE) from exc
-
-
-def _parse_preprint(versions: list[dict[str, Any]]) -> Study:
-    """The body of ``parse_preprint``."""
     if not versions:
         raise ParseError("no medRxiv version records to parse", source=SOURCE)
     for record in versions:
