@@ -119,6 +119,11 @@ _MESH: dict[str, tuple[str, ...]] = {
 }
 
 
+#: every condition's pattern in one: a sentence it does not match names no condition, and most
+#: abstract sentences name none, so one scan replaces ten
+_ANY_CONDITION = re.compile("|".join(f"(?:{p.pattern})" for p in _PATTERNS.values()), _I)
+
+
 def _mentions(name: str, text: str) -> list[re.Match[str]]:
     out = []
     for m in _PATTERNS[name].finditer(text):
@@ -155,6 +160,8 @@ def _abstract_conditions(sentences: list[Sentence]) -> set[str]:
         if sentence.role != "main" or _SKIP_SENTENCE_RE.search(sentence.text):
             continue
         text = _SCALE_RE.sub(" ", sentence.text)
+        if not _ANY_CONDITION.search(text):
+            continue
         for name in _PATTERNS:
             found = _mentions(name, text)
             counts[name] = counts.get(name, 0) + len(found)

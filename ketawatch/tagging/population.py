@@ -131,6 +131,8 @@ _RANKED: list[tuple[int, re.Pattern[str]]] = [
     (3, re.compile(r"\b(?:present|describe|report)\s+" + _PEOPLE, _I)),
     (3, re.compile(r"\b(?:given|administered|offered)\s+to\s+" + _PEOPLE, _I)),
 ]
+#: a numeral or a number word anywhere in a sentence
+_HAS_NUMBER = re.compile(r"\d|\b" + NUMBER_WORDS + r"\b", _I)
 # "In 2020 patients were ...": a year, not a count
 _YEAR_BEFORE = re.compile(r"\b(?:in|since|from|until|between|during|to|and|by|of)\s+$", _I)
 _SENTENCE_START = re.compile(r"^\s*" + _PEOPLE, _I)
@@ -169,6 +171,9 @@ def sample_from_text(doc: Document) -> int | None:
     best: tuple[int, int, int] | None = None  # (rank, order, value)
     order = 0
     for sentence in [s.text for s in doc.main]:
+        if not _HAS_NUMBER.search(sentence):
+            # every rule below needs a numeral or a number word: most sentences have neither
+            continue
         found: list[tuple[int, int]] = []
         for rank, pattern in _RANKED:
             for m in pattern.finditer(sentence):
