@@ -22,6 +22,11 @@ from ketawatch.model import Study, normalize_nct, normalize_pmid
 
 SOURCE = "clinicaltrials"
 STUDY_URL = "https://clinicaltrials.gov/study/{nct}"
+#: the modules read here; one present but not an object means a damaged record (read as
+#: missing, a statusModule would become a false "status changed to None" event)
+MODULES = ("identificationModule", "statusModule", "designModule", "descriptionModule",
+           "conditionsModule", "armsInterventionsModule", "referencesModule",
+           "sponsorCollaboratorsModule")
 
 
 def _get(obj: Any, *path: str) -> Any:
@@ -31,6 +36,16 @@ def _get(obj: Any, *path: str) -> Any:
             return None
         obj = obj.get(key)
     return obj
+
+
+def _dict(value: Any) -> dict[str, Any]:
+    """``value`` when it is a JSON object, else an empty one (a module of the wrong type is
+    skipped like a missing one, so that the rest of the record is kept)."""
+    return value if isinstance(value, dict) else {}
+
+
+def _list(value: Any) -> list[Any]:
+    return value if isinstance(value, list) else []
 
 
 def _text(value: Any) -> str:
@@ -61,7 +76,7 @@ def _int(value: Any) -> int | None:
 def _mesh_terms(derived: Any) -> list[str]:
     terms = []
     for module in ("conditionBrowseModule", "interventionBrowseModule"):
-        for mesh in _get(derived, module, "meshes") or []:
+        for mesh in _list(_get(derived, module, "meshes")):
             term = _text(_get(mesh, "term"))
             if term:
                 terms.append(term)
@@ -72,7 +87,7 @@ def _interventions(arms: Any) -> tuple[list[str], list[str]]:
     """Intervention names, and the names and other names together (for the search text)."""
     names: list[str] = []
     other: list[str] = []
-    for intervention in _get(arms, "interventions") or []:
+    for intervention in _list(_get(arms, "interventions")):
         name = _text(_get(intervention, "name"))
         if name:
             names.append(name)
@@ -82,19 +97,25 @@ def _interventions(arms: Any) -> tuple[list[str], list[str]]:
 
 def _reference_pmids(references: Any) -> list[str]:
     pmids = []
-    for ref in _get(references, "references") or []:
-        pmid = normalize_pmid(_get(ref, "pmid"))
+    for ref in _list(_get(references, "references")):
+        value = _get(ref, "pmid")
+        # normalize_pmid takes "²" (str.isdigit); only ASCII digits are a PMID
+        pmid = normalize_pmid(value.strip()) if is_number(_text(value)) else None
         if pmid and pmid not in pmids:
             pmids.append(pmid)
     return pmids
 
 
 def trial_facts(record: dict[str, Any]) -> dict[str, Any]:
-    """The facts of a registration that change over time and become events when they do."""
-    protocol = record.get("protocolSection") or {}
-    status = protocol.get("statusModule") or {}
-    design = protocol.get("designModule") or {}
-    enrollment = design.get("enrollmentInfo") or {}
+    """The facts of a registration that change over time and become events when they do.
+
+    A part of the wrong type is read as missing (its facts are None or empty).
+    """
+    record = _dict(record)
+    protocol = _dict(record.get("protocolSection"))
+    status = _dict(protocol.get("statusModule"))
+    design = _dict(protocol.get("designModule"))
+    enrollment = _dict(design.get("enrollmentInfo"))
     names, _ = _interventions(protocol.get("armsInterventionsModule"))
     return {
         "status": _text(status.get("overallStatus")) or None,
@@ -103,7 +124,8 @@ def trial_facts(record: dict[str, Any]) -> dict[str, Any]:
         "start_date": _date(status, "startDateStruct"),
         "primary_completion_date": _date(status, "primaryCompletionDateStruct"),
         "completion_date": _date(status, "completionDateStruct"),
-        "has_results": bool(record.get("hasResults")),
+        # the string "false" is not a yes
+        "has_results": record.get("hasResults") is True,
         "phases": _strings(design.get("phases")),
         "allocation": _text(_get(design, "designInfo", "allocation")) or None,
         "study_type": _text(design.get("studyType")) or None,
@@ -114,19 +136,38 @@ def trial_facts(record: dict[str, Any]) -> dict[str, Any]:
     }
 
 
+def _describe(record: Any) -> str:
+    """Enough of a record to find it again in the raw page (its title, else its start)."""
+    ident = _get(record, "protocolSection", "identificationModule")
+    title = _text(_get(ident, "briefTitle")) or _text(_get(ident, "officialTitle"))
+    return repr(title[:100]) if title else repr(record)[:120]
+
+
 @wrong_types_are_parse_errors("ClinicalTrials.gov study record", SOURCE)
 def parse_study(record: dict[str, Any]) -> Study:
-    """One API v2 study record as a Study. Raises ParseError when it has no usable NCT number."""
+    """One API v2 study record as a Study.
+
+    Raises ParseError when it has no usable NCT number or a module that is not an object; a
+    value of the wrong type inside a module is read as missing (the decorator is the backstop
+    for a type slip left here).
+    """
     if not isinstance(record, dict) or not isinstance(record.get("protocolSection"), dict):
-        raise ParseError("study record without a protocolSection", source=SOURCE)
+        raise ParseError(f"study record without a protocolSection: {_describe(record)}",
+                         source=SOURCE)
     protocol = record["protocolSection"]
-    ident = protocol.get("identificationModule") or {}
+    ident = _dict(protocol.get("identificationModule"))
     nct = normalize_nct(_text(ident.get("nctId")))
     if not nct:
-        raise ParseError(f"study record with a bad nctId {ident.get('nctId')!r}", source=SOURCE)
-    status = protocol.get("statusModule") or {}
-    description = protocol.get("descriptionModule") or {}
-    conditions = protocol.get("conditionsModule") or {}
+        raise ParseError(f"study record with a bad nctId {ident.get('nctId')!r}: "
+                         f"{_describe(record)}", source=SOURCE)
+    for name, part in [(m, protocol.get(m)) for m in MODULES] + [
+            ("derivedSection", record.get("derivedSection"))]:
+        if part is not None and not isinstance(part, dict):
+            raise ParseError(f"study record {nct} has a {name} of the wrong type "
+                             f"({type(part).__name__})", source=SOURCE)
+    status = _dict(protocol.get("statusModule"))
+    description = _dict(protocol.get("descriptionModule"))
+    conditions = _dict(protocol.get("conditionsModule"))
     trial = trial_facts(record)
     _, other_names = _interventions(protocol.get("armsInterventionsModule"))
     aliases = [normalize_nct(a) for a in _strings(ident.get("nctIdAliases"))]
@@ -145,7 +186,7 @@ def parse_study(record: dict[str, Any]) -> Study:
         human=True,
         trial=trial,
     )
-    if trial["enrollment"] and trial["enrollment_type"] == "ACTUAL":
+    if (trial["enrollment"] or 0) > 0 and trial["enrollment_type"] == "ACTUAL":
         study.sample_size = trial["enrollment"]
     extras: dict[str, Any] = {
         "brief_title": _text(ident.get("briefTitle")),

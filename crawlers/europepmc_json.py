@@ -93,7 +93,7 @@ def parse_page(body: bytes | str, *, url: str = "") -> SearchPage:
         raise SourceError(f"Europe PMC reported: {data.get('errMsg') or data.get('errCode')}",
                           source=SOURCE, url=url)
     request = data.get("request") if isinstance(data.get("request"), dict) else {}
-    result_type = str(request.get("resultType") or "core")
+    result_type = _text(request.get("resultType")) or "core"
     result_list = data.get("resultList")
     results = result_list.get("result") if isinstance(result_list, dict) else None
     if not isinstance(results, list) or not all(isinstance(r, dict) for r in results):
@@ -108,10 +108,13 @@ def parse_page(body: bytes | str, *, url: str = "") -> SearchPage:
         raise ParseError(f"Europe PMC answer has no usable hitCount: {hits!r}", source=SOURCE,
                          url=url)
     nxt = data.get("nextCursorMark")
-    cursor = str(request.get("cursorMark") or "*")
+    if nxt is not None and not isinstance(nxt, str):
+        # a made-up cursor would page wrong or stop the crawl early without a word
+        raise ParseError(f"Europe PMC answer has a bad nextCursorMark: {nxt!r}", source=SOURCE,
+                         url=url)
+    cursor = _text(request.get("cursorMark")) or "*"
     return SearchPage(hit_count=int(hits), cursor="*" if cursor == "%2A" else cursor,
-                      next_cursor=str(nxt) if nxt else None, result_type=result_type,
-                      results=results)
+                      next_cursor=nxt or None, result_type=result_type, results=results)
 
 
 def html_to_text(value: Any) -> str:
@@ -150,6 +153,24 @@ def _abstract_text(sections: list[list[str]]) -> str:
     return "\n\n".join(f"{label}: {text}" if label else text for label, text in sections)
 
 
+def _text(value: Any) -> str:
+    """A string field, stripped; "" for a missing one or one of another type."""
+    return value.strip() if isinstance(value, str) else ""
+
+
+def _ident(value: Any) -> str:
+    """An identifier field: a string, or a number written as one ("" for anything else)."""
+    if isinstance(value, int) and not isinstance(value, bool):
+        return str(value)
+    return _text(value)
+
+
+def _pmid(value: Any) -> str | None:
+    # normalize_pmid takes "²" (str.isdigit); only ASCII digits are a PMID
+    text = _ident(value)
+    return normalize_pmid(text) if is_number(text) else None
+
+
 def _as_list(value: Any) -> list[Any]:
     if value is None:
         return []
@@ -164,15 +185,23 @@ def _nested(d: dict[str, Any], *keys: str) -> Any:
     return d
 
 
-def _authors(d: dict[str, Any]) -> list[str]:
+def _authors(d: dict[str, Any], label: str) -> list[str]:
+    """The author names; ParseError for a name part of the wrong type (dropping that author
+    would silently change the authorship the stored version has)."""
     authors = []
     for a in _as_list(_nested(d, "authorList", "author")):
         if not isinstance(a, dict):
             continue
-        name = a.get("fullName") or a.get("collectiveName") or " ".join(
-            p for p in (a.get("lastName"), a.get("initials")) if p)
+        for part in ("fullName", "collectiveName", "lastName", "initials"):
+            if a.get(part) is not None and not isinstance(a[part], str):
+                raise ParseError(f"Europe PMC result {label} has an author {part} of the wrong "
+                                 f"type ({type(a[part]).__name__})", source=SOURCE)
+        # initials without a last name are no name
+        last = _text(a.get("lastName"))
+        name = _text(a.get("fullName")) or _text(a.get("collectiveName")) or (
+            f"{last} {_text(a.get('initials'))}".strip() if last else "")
         if name:
-            authors.append(str(name))
+            authors.append(name)
     if authors:
         return authors
     text = d.get("authorString")
@@ -185,18 +214,18 @@ def _publication_types(d: dict[str, Any]) -> list[str]:
     types = _nested(d, "pubTypeList", "pubType")
     if types is None and isinstance(d.get("pubType"), str):
         # lite records: "review; journal article"
-        types = [t.strip() for t in d["pubType"].split(";")]
-    return [str(t).strip() for t in _as_list(types) if str(t).strip()]
+        types = d["pubType"].split(";")
+    return [_text(t) for t in _as_list(types) if _text(t)]
 
 
 def _link(entry: dict[str, Any]) -> dict[str, Any]:
     """One commentCorrection entry as a link: type, pmid or doi of the other record, text."""
-    kind = str(entry.get("type", "")).strip()
+    kind = _text(entry.get("type"))
     name = LINK_TYPES.get(kind.lower()) or "".join(w.capitalize() for w in kind.split())
-    src = str(entry.get("source") or "").upper()
-    ident = str(entry.get("id") or "").strip()
-    reference = str(entry.get("reference") or "").strip()
-    pmid = normalize_pmid(ident) if src == "MED" else None
+    src = _text(entry.get("source")).upper()
+    ident = _ident(entry.get("id"))
+    reference = _text(entry.get("reference"))
+    pmid = _pmid(ident) if src == "MED" else None
     m = _DOI_IN_TEXT_RE.search(reference)
     doi = normalize_doi(m.group(1).rstrip(".,;)")) if m else None
     return {"type": name, "pmid": pmid, "doi": doi, "text": reference or None,
@@ -205,12 +234,11 @@ def _link(entry: dict[str, Any]) -> dict[str, Any]:
 
 def _mesh(d: dict[str, Any]) -> list[str]:
     """MeSH descriptors then chemical names, as the PubMed parser lists them."""
-    terms = [str(m["descriptorName"]) for m in
-             _as_list(_nested(d, "meshHeadingList", "meshHeading"))
-             if isinstance(m, dict) and m.get("descriptorName")]
-    terms += [str(c["name"]) for c in _as_list(_nested(d, "chemicalList", "chemical"))
-              if isinstance(c, dict) and c.get("name")]
-    return list(dict.fromkeys(terms))
+    terms = [_text(m.get("descriptorName")) for m in
+             _as_list(_nested(d, "meshHeadingList", "meshHeading")) if isinstance(m, dict)]
+    terms += [_text(c.get("name")) for c in _as_list(_nested(d, "chemicalList", "chemical"))
+              if isinstance(c, dict)]
+    return list(dict.fromkeys(t for t in terms if t))
 
 
 def _versions(d: dict[str, Any], doi: str | None) -> list[dict[str, Any]]:
@@ -219,11 +247,12 @@ def _versions(d: dict[str, Any], doi: str | None) -> list[dict[str, Any]]:
     for v in _as_list(_nested(d, "versionList", "version")):
         if not isinstance(v, dict):
             continue
-        number = str(v.get("versionNumber") or "").strip()
+        number = _ident(v.get("versionNumber"))
+        ident = _ident(v.get("id"))
         out.append({"kind": "preprint", "version": int(number) if is_number(number) else None,
-                    "date": v.get("firstPublishDate"), "doi": doi,
-                    "id": f"{v.get('source') or 'PPR'}:{v.get('id')}" if v.get("id") else None,
-                    "withdrawn": any(_WITHDRAWN_TYPE_RE.search(str(t)) for t in
+                    "date": _text(v.get("firstPublishDate")) or None, "doi": doi,
+                    "id": f"{_text(v.get('source')) or 'PPR'}:{ident}" if ident else None,
+                    "withdrawn": any(_WITHDRAWN_TYPE_RE.search(_text(t)) for t in
                                      _as_list(_nested(v, "pubTypeList", "pubType")))})
     return out
 
@@ -231,10 +260,11 @@ def _versions(d: dict[str, Any], doi: str | None) -> list[dict[str, Any]]:
 def _pub_date(d: dict[str, Any]) -> str | None:
     for value in (d.get("firstPublicationDate"), d.get("electronicPublicationDate"),
                   _nested(d, "journalInfo", "printPublicationDate")):
-        if isinstance(value, str) and re.fullmatch(r"\d{4}-\d{2}-\d{2}", value.strip()):
+        # [0-9], not \d: "²" and other Unicode digits are no date
+        if isinstance(value, str) and re.fullmatch(r"[0-9]{4}-[0-9]{2}-[0-9]{2}", value.strip()):
             return value.strip()
-    year = d.get("pubYear") or _nested(d, "journalInfo", "yearOfPublication")
-    return str(year) if year is not None and re.fullmatch(r"\d{4}", str(year)) else None
+    year = _ident(d.get("pubYear")) or _ident(_nested(d, "journalInfo", "yearOfPublication"))
+    return year if re.fullmatch(r"[0-9]{4}", year) else None
 
 
 def is_medrxiv(d: dict[str, Any]) -> bool:
@@ -243,7 +273,7 @@ def is_medrxiv(d: dict[str, Any]) -> bool:
     The preprint's publisher says so; failing that, the DOI's shape does (medRxiv DOIs end in
     eight digits, bioRxiv's in six, under the same prefixes).
     """
-    publisher = str(_nested(d, "bookOrReportDetails", "publisher") or "")
+    publisher = _text(_nested(d, "bookOrReportDetails", "publisher"))
     if "medrxiv" in publisher.lower():
         return True
     doi = normalize_doi(d.get("doi")) if isinstance(d.get("doi"), str) else None
@@ -252,11 +282,14 @@ def is_medrxiv(d: dict[str, Any]) -> bool:
 
 @wrong_types_are_parse_errors("Europe PMC result", SOURCE)
 def parse_result(d: dict[str, Any]) -> Study:
-    """One Study from one ``core`` result (raises ParseError when it has no id or title)."""
+    """One Study from one ``core`` result (raises ParseError when it has no id or title).
+
+    Any other field of the wrong type is skipped like a missing one.
+    """
     if not isinstance(d, dict):
         raise ParseError("Europe PMC result is not an object", source=SOURCE)
-    src = str(d.get("source") or "").strip().upper()
-    ident = str(d.get("id") or "").strip()
+    src = _text(d.get("source")).upper()
+    ident = _ident(d.get("id"))
     if not src or not ident:
         raise ParseError(f"Europe PMC result without source and id: {str(d)[:120]}",
                          source=SOURCE)
@@ -276,26 +309,29 @@ def parse_result(d: dict[str, Any]) -> Study:
     retracted = RETRACTED_TYPE in lowered or withdrawn or any(
         link["type"] == "RetractionIn" for link in links)
     sections = abstract_sections(d.get("abstractText"))
-    publisher = _nested(d, "bookOrReportDetails", "publisher")
-    journal = (_nested(d, "journalInfo", "journal", "title") or d.get("journalTitle")
-               or publisher or "")
+    version = d.get("versionNumber")
+    first_index = d.get("firstIndexDate")
+    raw_publisher = _nested(d, "bookOrReportDetails", "publisher")
+    publisher = _text(raw_publisher)
+    journal = (_text(_nested(d, "journalInfo", "journal", "title")) or _text(d.get("journalTitle"))
+               or publisher)
     return Study(
         source=SOURCE,
         source_id=f"{src}:{ident}",
-        pmid=normalize_pmid(d.get("pmid")) or (normalize_pmid(ident) if src == "MED" else None),
+        pmid=_pmid(d.get("pmid")) or (_pmid(ident) if src == "MED" else None),
         pmcid=normalize_pmcid(d.get("pmcid")) if isinstance(d.get("pmcid"), str) else None,
         doi=None if preprint else doi,
         preprint_dois=[doi] if preprint and doi else [],
         title=title,
         abstract=_abstract_text(sections),
         abstract_sections=sections,
-        journal=str(journal),
+        journal=journal,
         pub_date=_pub_date(d),
-        authors=_authors(d),
+        authors=_authors(d, f"{src}:{ident}"),
         mesh=_mesh(d),
-        keywords=[str(k) for k in _as_list(_nested(d, "keywordList", "keyword")) if k],
+        keywords=[_text(k) for k in _as_list(_nested(d, "keywordList", "keyword")) if _text(k)],
         publication_types=types,
-        language=str(d["language"]) if d.get("language") else None,
+        language=_text(d.get("language")) or None,
         comments_corrections=links,
         url=f"https://europepmc.org/article/{src}/{ident}",
         preprint=preprint,
@@ -305,11 +341,13 @@ def parse_result(d: dict[str, Any]) -> Study:
         # only facts that stay put: a citation count would make every re-crawl an update
         extras={
             "europepmc_source": src,
-            "publisher": str(publisher or ""),
-            "pub_year": str(d.get("pubYear") or ""),
+            "publisher": raw_publisher if isinstance(raw_publisher, str) else "",
+            "pub_year": _ident(d.get("pubYear")),
             "open_access": d.get("isOpenAccess") == "Y",
-            "first_index_date": d.get("firstIndexDate"),
+            "first_index_date": first_index if isinstance(first_index, str) else None,
             "withdrawn": withdrawn,
-            "version": d.get("versionNumber"),
+            # kept as sent (the sample data and the API send a number)
+            "version": version if isinstance(version, int | str) and not isinstance(
+                version, bool) else None,
         },
     )

@@ -33,6 +33,8 @@ _EMPTY_STATUSES = ("no posts found",)
 _WITHDRAWN_RE = re.compile(r"^\s*withdrawn\s*[:.]", re.IGNORECASE)
 _DOI_DATE_RE = re.compile(r"^10\.\d+/(\d{4})\.(\d{2})\.(\d{2})\.")
 _INITIAL_TOKEN_RE = re.compile(r"[.\s-]+")
+#: [0-9], not \d: a date in other digits is no date (and 3.11's fromisoformat takes "20240101")
+_DATE_RE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 
 
 @dataclass
@@ -53,6 +55,16 @@ class DetailsPage:
             return None
         nxt = self.cursor + self.count
         return nxt if nxt < self.total else None
+
+
+def _text(value: Any) -> str:
+    """A string field, stripped; "" for a missing one or one of another type."""
+    return value.strip() if isinstance(value, str) else ""
+
+
+def _str(value: Any) -> str:
+    """A string field as sent (extras are stored as they come); "" for another type."""
+    return value if isinstance(value, str) else ""
 
 
 def details_url(base_url: str, since: date, until: date, cursor: int = 0,
@@ -88,10 +100,10 @@ def parse_page(body: bytes | str, *, url: str = "") -> DetailsPage:
             or not data["messages"] or not isinstance(data["messages"][0], dict):
         raise ParseError("medRxiv answer has no messages envelope", source=SOURCE, url=url)
     message = data["messages"][0]
-    status = str(message.get("status", "")).strip()
+    status = _text(message.get("status"))
     if status.lower() in _EMPTY_STATUSES:
         return DetailsPage(status=status, cursor=0, count=0, total=0,
-                           interval=str(message.get("interval", "")))
+                           interval=_text(message.get("interval")))
     if status.lower() != "ok":
         raise SourceError(f"medRxiv reported: {status or 'no status'}", source=SOURCE, url=url)
     collection = data.get("collection")
@@ -104,7 +116,7 @@ def parse_page(body: bytes | str, *, url: str = "") -> DetailsPage:
     count = _as_int(message.get("count", len(records)), "count", url)
     return DetailsPage(status=status, cursor=_as_int(message.get("cursor", 0), "cursor", url),
                        count=count, total=_as_int(message.get("total", count), "total", url),
-                       interval=str(message.get("interval", "")), records=records)
+                       interval=_text(message.get("interval")), records=records)
 
 
 def record_doi(record: dict[str, Any]) -> str | None:
@@ -114,7 +126,9 @@ def record_doi(record: dict[str, Any]) -> str | None:
 
 
 def _version(record: dict[str, Any]) -> int:
-    value = str(record.get("version", "")).strip()
+    value = record.get("version")
+    # the API sends "2"; a number is taken too, a bool or "²" is not
+    value = str(value) if isinstance(value, int) and not isinstance(value, bool) else _text(value)
     if not is_number(value):
         raise ParseError(f"medRxiv record {record.get('doi')!r} has no version number",
                          source=SOURCE)
@@ -129,7 +143,9 @@ def _check(record: dict[str, Any]) -> None:
     _version(record)
     day = record.get("date")
     try:
-        date.fromisoformat(str(day))
+        if not isinstance(day, str) or not _DATE_RE.fullmatch(day):
+            raise ValueError("not YYYY-MM-DD")
+        date.fromisoformat(day)
     except ValueError as exc:
         raise ParseError(f"medRxiv record {record['doi']} has a bad date {day!r}",
                          source=SOURCE) from exc
@@ -158,7 +174,7 @@ def merge_version_records(stored: list[dict[str, Any]],
     """
     by_version: dict[str, dict[str, Any]] = {}
     for record in list(stored) + list(new):
-        by_version[str(record.get("version", "")).strip()] = record
+        by_version[str(_safe_version(record) or _text(record.get("version")))] = record
     return sorted(by_version.values(), key=lambda r: (_safe_version(r), str(r.get("date"))))
 
 
@@ -232,8 +248,8 @@ def _published_doi(value: Any) -> str | None:
 
 def is_withdrawn(record: dict[str, Any]) -> bool:
     """True when a version is a withdrawal notice (medRxiv prefixes the title "Withdrawn:")."""
-    kind = str(record.get("type", "")).strip().lower()
-    return kind == "withdrawn" or bool(_WITHDRAWN_RE.match(str(record.get("title", ""))))
+    kind = _text(record.get("type")).lower()
+    return kind == "withdrawn" or bool(_WITHDRAWN_RE.match(_text(record.get("title"))))
 
 
 def _first_posted(doi: str, ordered: list[dict[str, Any]]) -> str:
@@ -264,8 +280,10 @@ def parse_preprint(versions: list[dict[str, Any]]) -> Study:
     earliest version known (version 1 once it has been seen); ``published_doi`` is the journal
     DOI the latest version that names one gives. A withdrawn preprint counts as retracted.
     """
-    if not versions:
+    if not isinstance(versions, list) or not versions:
         raise ParseError("no medRxiv version records to parse", source=SOURCE)
+    if not all(isinstance(r, dict) for r in versions):
+        raise ParseError("medRxiv version records that are not objects", source=SOURCE)
     for record in versions:
         _check(record)
     dois = {record_doi(r) for r in versions}
@@ -274,7 +292,7 @@ def parse_preprint(versions: list[dict[str, Any]]) -> Study:
     doi = dois.pop()
     ordered = sorted(versions, key=lambda r: (_version(r), str(r["date"])))
     latest = ordered[-1]
-    server = str(latest.get("server") or "medRxiv").strip() or "medRxiv"
+    server = _text(latest.get("server")) or "medRxiv"
     host = "www.biorxiv.org" if server.lower() == "biorxiv" else "www.medrxiv.org"
     published = None
     for record in reversed(ordered):
@@ -288,8 +306,8 @@ def parse_preprint(versions: list[dict[str, Any]]) -> Study:
         preprint=True,
         preprint_dois=[doi],
         published_doi=published,
-        title=str(latest["title"]),
-        abstract=str(latest.get("abstract") or ""),
+        title=latest["title"],
+        abstract=_text(latest.get("abstract")),
         authors=split_authors(latest.get("authors")),
         pub_date=_first_posted(doi, ordered),
         journal=server,
@@ -300,14 +318,14 @@ def parse_preprint(versions: list[dict[str, Any]]) -> Study:
                    "doi": doi, "url": f"https://{host}/content/{doi}v{_version(r)}"}
                   for r in ordered],
         extras={
-            "category": str(latest.get("category") or ""),
-            "type": str(latest.get("type") or ""),
-            "license": str(latest.get("license") or ""),
+            "category": _str(latest.get("category")),
+            "type": _str(latest.get("type")),
+            "license": _str(latest.get("license")),
             "server": server,
             "funders": _funders(latest.get("funder")),
-            "author_corresponding": str(latest.get("author_corresponding") or ""),
+            "author_corresponding": _str(latest.get("author_corresponding")),
             "author_corresponding_institution":
-                str(latest.get("author_corresponding_institution") or ""),
+                _str(latest.get("author_corresponding_institution")),
             "latest_version": _version(latest),
             "withdrawn": withdrawn,
         },

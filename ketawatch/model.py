@@ -41,7 +41,8 @@ def normalize_pmid(value: str | int | None) -> str | None:
     if value is None:
         return None
     text = str(value).strip()
-    return text if text.isdigit() and text != "0" else None
+    # ASCII digits only: str.isdigit() also takes "²"
+    return text if text.isascii() and text.isdecimal() and text.strip("0") else None
 
 
 def normalize_nct(value: str | None) -> str | None:

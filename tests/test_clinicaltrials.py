@@ -296,3 +296,66 @@ def test_replay_single_study(handler):
         "NCT00000004"
     assert get(handler, "studies/NCT09999999")[0] == 404
     assert get(handler, "studies/banana")[0] == 400
+
+
+# -- fixed bugs: wrong-typed modules, Unicode digits, deep nesting ----------------------------
+
+def _real_record(ctgov: Path) -> dict:
+    return load(ctgov, "cyanheads_study_NCT00184067_terminated.json")
+
+
+@pytest.mark.parametrize("part, value", [
+    ("statusModule", ["RECRUITING"]),
+    ("designModule", "PHASE2"),
+    ("armsInterventionsModule", 5),
+    ("referencesModule", [{"pmid": "123"}]),
+])
+def test_a_module_of_the_wrong_type_is_a_parse_error_naming_it(ctgov, part, value):
+    # read as missing, a statusModule would become a false "status changed to None" event
+    record = _real_record(ctgov)
+    record["protocolSection"][part] = value
+    with pytest.raises(ParseError, match=f"NCT00184067 has a {part} of the wrong type"):
+        parse_study(record)
+
+
+@pytest.mark.parametrize("part, value", [
+    ("armsInterventionsModule", {"interventions": 5}),
+    ("armsInterventionsModule", {"interventions": ["ketamine", None, {"name": 7}]}),
+    ("referencesModule", {"references": {"pmid": "123"}}),
+    ("identificationModule", {"nctId": "NCT00184067", "briefTitle": 42}),
+    ("statusModule", {"overallStatus": "TERMINATED", "whyStopped": ["x"]}),
+])
+def test_a_wrong_typed_value_inside_a_module_is_skipped_and_the_record_kept(ctgov, part, value):
+    record = _real_record(ctgov)
+    record["protocolSection"][part] = value
+    record["derivedSection"] = {"conditionBrowseModule": {"meshes": 3}}
+    study = parse_study.__wrapped__(record)  # without the ParseError backstop: no slip left
+    assert study.source_id == "NCT00184067" and study.mesh == []
+    assert trial_facts(record)["status"] in (None, "TERMINATED")
+
+
+def test_trial_facts_of_a_record_that_is_not_an_object_are_empty():
+    facts = trial_facts(["not", "a", "record"])
+    assert facts["status"] is None and facts["interventions"] == [] and not facts["has_results"]
+
+
+def test_a_record_without_an_nct_number_is_a_parse_error_naming_it(ctgov):
+    record = _real_record(ctgov)
+    record["protocolSection"]["identificationModule"]["nctId"] = {"id": "NCT00184067"}
+    with pytest.raises(ParseError, match="bad nctId .*'Continuation Booster Trial"):
+        parse_study(record)
+
+
+def test_unicode_digits_are_no_enrollment_and_no_pmid(ctgov):
+    record = _real_record(ctgov)
+    record["protocolSection"]["designModule"]["enrollmentInfo"] = {"count": "²", "type": "ACTUAL"}
+    record["protocolSection"]["referencesModule"] = {"references": [{"pmid": "²"},
+                                                                    {"pmid": "12345678"}]}
+    study = parse_study(record)
+    assert study.trial["enrollment"] is None and study.sample_size is None
+    assert study.extras["reference_pmids"] == ["12345678"]
+
+
+def test_deeply_nested_page_is_a_parse_error():
+    with pytest.raises(ParseError, match="malformed"):
+        parse_page(b'{"studies": ' + b"[" * 100_000 + b"]" * 100_000 + b"}")

@@ -533,3 +533,67 @@ def test_empty_result(crawl):
     assert result.ok and (result.new, result.failed) == (0, 0)
     assert len(server.requests) == 2  # one page of each search
     assert store.count_studies() == 0
+
+
+# -- fixed bugs: wrong-typed fields, Unicode digits, deep nesting -----------------------------
+
+@pytest.mark.parametrize("author", [{"lastName": 42, "initials": "K"},
+                                    {"fullName": {"x": 1}}, {"initials": ["J"]}])
+def test_an_author_name_part_of_the_wrong_type_is_a_parse_error(core_results, author):
+    # dropping the author would change the authorship the stored version has, without a word
+    record = dict(core_results[0], authorList={"author": [author]})
+    with pytest.raises(ParseError, match=f"{record['source']}:{record['id']} has an author"):
+        parse_result.__wrapped__(record)
+
+
+def test_authors_that_are_not_objects_are_skipped(core_results):
+    record = dict(core_results[0], authorList={"author": ["Roe R", 7, {"lastName": "Doe"},
+                                                         {"initials": "A"},
+                                                         {"lastName": "Smith", "initials": "J"}]})
+    assert parse_result.__wrapped__(record).authors == ["Doe", "Smith J"]
+
+
+def test_every_other_field_of_the_wrong_type_is_skipped_not_fatal(core_results):
+    record = copy.deepcopy(core_results[0])
+    record.update(pmid="²", journalInfo={"journal": {"title": 5}}, journalTitle=[1],
+                  keywordList={"keyword": ["ketamine", 3, None]}, language={"en": 1},
+                  pubTypeList={"pubType": ["Review", {"x": 1}]}, pubYear=[2024],
+                  meshHeadingList={"meshHeading": [{"descriptorName": 9}, "Depression"]},
+                  commentCorrectionList={"commentCorrection": [
+                      {"type": 1, "source": ["MED"], "id": {"x": 1}, "reference": 2}]},
+                  bookOrReportDetails={"publisher": 7}, firstIndexDate=5, versionNumber=True,
+                  firstPublicationDate="２０２４-01-01", electronicPublicationDate=None)
+    record.pop("fullTextIdList", None)
+    study = parse_result.__wrapped__(record)  # without the ParseError backstop: no slip left
+    assert study.source_id == f"MED:{record['id']}" and study.pmid == record["id"]
+    assert study.keywords == ["ketamine"] and study.publication_types == ["Review"]
+    assert study.mesh == [] and study.language is None and study.journal == ""
+    assert study.comments_corrections[0]["type"] == "" and study.extras["version"] is None
+    assert study.extras["publisher"] == "" and study.extras["first_index_date"] is None
+    assert study.pub_date is None  # "２０２４-01-01" and [2024] are no dates
+
+
+def test_a_result_with_a_wrong_typed_id_is_a_parse_error(core_results):
+    record = dict(core_results[0], id=["1"])
+    with pytest.raises(ParseError, match="source and id"):
+        parse_result(record)
+
+
+@pytest.mark.parametrize("hits", ["²", "١٢", True, 1.5, None])
+def test_a_hit_count_not_in_ascii_digits_is_a_parse_error(core_results, hits):
+    body = json.loads(search_body(core_results[:1]))
+    body["hitCount"] = hits
+    with pytest.raises(ParseError, match="hitCount"):
+        parse_page(json.dumps(body).encode())
+
+
+def test_a_cursor_of_the_wrong_type_is_a_parse_error(core_results):
+    body = json.loads(search_body(core_results[:1]))
+    body["nextCursorMark"] = {"x": 1}
+    with pytest.raises(ParseError, match="nextCursorMark"):
+        parse_page(json.dumps(body).encode())
+
+
+def test_deeply_nested_answer_is_a_parse_error():
+    with pytest.raises(ParseError, match="malformed"):
+        parse_page(b'{"resultList": ' + b"[" * 100_000 + b"]" * 100_000 + b"}")

@@ -510,3 +510,59 @@ def test_published_preprint_joins_its_pubmed_article(template, crawl, real_fixtu
     assert not merged.preprint and merged.title == sustain1.title
     # the article was known first: one study, announced once, nothing "published" to tell
     assert [e.kind for e in store.events(study_id=article.id)] == ["new_study"]
+
+
+# -- fixed bugs: Unicode digits, wrong-typed fields, deep nesting -----------------------------
+
+@pytest.mark.parametrize("field", ["cursor", "count", "total"])
+@pytest.mark.parametrize("value", ["²", "١٢", True, 1.5, [1]])
+def test_page_numbers_not_in_ascii_digits_are_a_parse_error(template, field, value):
+    body = json.loads(page_body([make_record(template, "10.1101/2024.03.05.24303812")]))
+    body["messages"][0][field] = value
+    with pytest.raises(ParseError, match=field):
+        parse_page(json.dumps(body).encode())
+
+
+@pytest.mark.parametrize("version", ["²", "١", True, 1.0, {"v": 1}, None])
+def test_a_version_not_in_ascii_digits_is_a_parse_error(template, version):
+    record = dict(make_record(template, "10.1101/2024.03.05.24303812"), version=version)
+    with pytest.raises(ParseError, match="version"):
+        parse_preprint([record])
+
+
+@pytest.mark.parametrize("day", ["20240305", "２０２４-03-05", "2024-W10-2", 20240305])
+def test_a_date_not_written_yyyy_mm_dd_is_a_parse_error(template, day):
+    record = dict(make_record(template, "10.1101/2024.03.05.24303812"), date=day)
+    with pytest.raises(ParseError, match="bad date"):
+        parse_preprint([record])
+
+
+def test_optional_fields_of_the_wrong_type_are_skipped(template):
+    record = make_record(template, "10.1101/2024.03.05.24303812", version=2)
+    record.update(abstract=["x"], authors={"a": 1}, server=5, category=None, type=7,
+                  license=[1], funder={"name": "x"}, published=3, author_corresponding=1.5)
+    study = parse_preprint.__wrapped__([record])  # without the ParseError backstop
+    assert study.title == KETAMINE_TITLE and study.abstract == "" and study.authors == []
+    assert study.journal == "medRxiv" and study.published_doi is None
+    assert study.extras["category"] == "" and study.extras["funders"] == []
+    assert [v["version"] for v in study.versions] == [2]
+
+
+def test_versions_that_are_not_records_are_a_parse_error(template):
+    with pytest.raises(ParseError):
+        parse_preprint([make_record(template, "10.1101/2024.03.05.24303812"), "v2"])
+    with pytest.raises(ParseError):
+        parse_preprint({"doi": "10.1101/2024.03.05.24303812"})
+
+
+def test_a_version_sent_as_a_number_merges_with_the_same_version_as_a_string(template):
+    doi = "10.1101/2024.03.05.24303812"
+    stored = [make_record(template, doi, version=1)]
+    new = [dict(make_record(template, doi, version=1), version=1, title="Revised")]
+    merged = merge_version_records(stored, new)
+    assert len(merged) == 1 and merged[0]["title"] == "Revised"
+
+
+def test_deeply_nested_page_is_a_parse_error():
+    with pytest.raises(ParseError, match="malformed"):
+        parse_page(b'{"messages": ' + b"[" * 100_000 + b"]" * 100_000 + b"}")
