@@ -18,11 +18,11 @@ from __future__ import annotations
 
 import re
 
-from ketawatch.tagging.text import Document, Sentence
+from ketawatch.tagging.text import Cue, Document, Sentence
 from ketawatch.vocabulary import CONDITIONS
 
 _I = re.IGNORECASE
-_PATTERNS: dict[str, re.Pattern[str]] = {
+_REGEXES: dict[str, re.Pattern[str]] = {
     "trd": re.compile(
         r"\b(?:treatment|therapy|antidepressant)[- ](?:resistant|refractory)\s+(?:major\s+|"
         r"unipolar\s+|bipolar\s+)?(?:depress\w*|MDD)|\b(?:resistant|refractory)\s+(?:major\s+)?"
@@ -69,13 +69,15 @@ _NOT_AFTER = {
     "anxiety": re.compile(r"^-\d", _I),  # GAD-7, a scale
 }
 # rating scales name conditions without being about them
-_SCALE_RE = re.compile(
+_SCALE_RE = Cue(re.compile(
     r"\b(?:[A-Z][\w'\u00c0-\u024f-]*\s+){1,4}(?:Rating Scale|Scale|Inventory|Questionnaire|Index|"
-    r"Checklist)(?:\s+for\s+(?:[A-Z][\w-]*\s*){1,3})?")
+    r"Checklist)(?:\s+for\s+(?:[A-Z][\w-]*\s*){1,3})?"),
+    ("scale", "inventory", "questionnaire", "index", "checklist"))
 # sentences whose mentions say nothing about the study's population
-_SKIP_SENTENCE_RE = re.compile(
+_SKIP_SENTENCE_RE = Cue(re.compile(
     r"\bexclu(?:ded|sion|ding)\b|\badverse (?:events?|effects?|reactions?|drug)\b|"
-    r"\bside[- ]effects?\b|\bTEAEs?\b|\bsafety signals?\b", _I)
+    r"\bside[- ]effects?\b|\bTEAEs?\b|\bsafety signals?\b", _I),
+    ("exclu", "adverse", "side", "teae", "safety"))
 _POPULATION_BEFORE = re.compile(
     r"(?:\b(?:patients?|adults?|individuals?|participants?|people|persons?|veterans?|women|men|"
     r"woman|man|children|adolescents?|youths?|outpatients?|inpatients?|subjects?|those|cases?|"
@@ -119,14 +121,37 @@ _MESH: dict[str, tuple[str, ...]] = {
 }
 
 
-#: every condition's pattern in one: a sentence it does not match names no condition, and most
-#: abstract sentences name none, so one scan replaces ten
-_ANY_CONDITION = re.compile("|".join(f"(?:{p.pattern})" for p in _PATTERNS.values()), _I)
+#: the words every match of a condition's pattern contains one of (case-folded): most abstract
+#: sentences name no condition, and a substring test spares them ten long scans
+_NEEDS: dict[str, tuple[str, ...]] = {
+    "trd": ("resistant", "refractory"),
+    "depression": ("depress", "dysthymi", "melanchol"),
+    "bipolar-depression": ("bipolar",),
+    "ptsd": ("traumatic stress",),
+    "ocd": ("obsessive",),
+    "suicidal-ideation": ("suicid",),
+    "anxiety": ("anxi", "panic disorder", "social phobia", "agoraphobia"),
+    "substance-use": ("use disorder", "dependen", "addiction", "abuse", "misuse", "withdrawal",
+                      "alcoholism", "heavy drinking", "recreational", "ketamine users"),
+    "chronic-pain": ("pain", "fibromyalgia", "headache", "migraine"),
+    "other": ("schizo", "psychotic disorder", "autis", "anorexia nervosa", "bulimi",
+              "eating disorder", "binge", "attention", "catatoni", "delirium",
+              "borderline personality", "tourette", "rett syndrome", "body dysmorphic"),
+}
+#: the case-sensitive abbreviations of each pattern, needed as written
+_EXACT: dict[str, tuple[str, ...]] = {
+    "trd": ("TRD",), "depression": ("MDD",), "ptsd": ("PTSD",), "ocd": ("OCD",),
+    "anxiety": ("GAD",), "substance-use": ("AUD", "OUD", "SUD", "CUD"), "chronic-pain": ("CRPS",),
+    "other": ("ADHD",),
+}
+_PATTERNS: dict[str, Cue] = {name: Cue(regex, _NEEDS[name], _EXACT.get(name, ()))
+                             for name, regex in _REGEXES.items()}
 
 
-def _mentions(name: str, text: str) -> list[re.Match[str]]:
+
+def _mentions(name: str, text: str, folded: str | None = None) -> list[re.Match[str]]:
     out = []
-    for m in _PATTERNS[name].finditer(text):
+    for m in _PATTERNS[name].finditer(text, folded):
         before = text[max(0, m.start() - 40):m.start()]
         guard = _NOT_BEFORE.get(name)
         if guard and guard.search(before):
@@ -150,7 +175,8 @@ def _strong(text: str, m: re.Match[str], label: str) -> bool:
 def conditions_in_text(text: str) -> set[str]:
     """Every condition a short, on-topic text names (a title, a keyword, a registration field)."""
     text = _SCALE_RE.sub(" ", text)
-    return {name for name in _PATTERNS if _mentions(name, text)}
+    folded = text.casefold()
+    return {name for name in _PATTERNS if _mentions(name, text, folded)}
 
 
 def _abstract_conditions(sentences: list[Sentence]) -> set[str]:
@@ -160,10 +186,9 @@ def _abstract_conditions(sentences: list[Sentence]) -> set[str]:
         if sentence.role != "main" or _SKIP_SENTENCE_RE.search(sentence.text):
             continue
         text = _SCALE_RE.sub(" ", sentence.text)
-        if not _ANY_CONDITION.search(text):
-            continue
+        folded = text.casefold()
         for name in _PATTERNS:
-            found = _mentions(name, text)
+            found = _mentions(name, text, folded)
             counts[name] = counts.get(name, 0) + len(found)
             if any(_strong(text, m, sentence.label) for m in found):
                 strong.add(name)

@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import re
 
-from ketawatch.tagging.text import Document
+from ketawatch.tagging.text import Cue, Document
 from ketawatch.vocabulary import strongest_design
 
 _I = re.IGNORECASE
@@ -161,6 +161,25 @@ _EDITORIAL_RE = re.compile(
     r"\b(?:this|our|in this)\s+(?:brief\s+)?(?:commentary|editorial|viewpoint|opinion piece|"
     r"essay)\b|\bwe argue\b", _I)
 
+# The patterns every sentence is scanned with, behind the words each of their matches contains
+# (case-folded; see ``text.Cue``): most sentences hold none, and skip the long scans.
+_PROTOCOL_RE = Cue(_PROTOCOL_RE, ("protocol", "will be", "we will"))
+_META_TEXT = Cue(_META_TEXT, ("meta", "effect", "pooled"))
+_SR_TEXT = Cue(_SR_TEXT, ("systematic", "prisma", "search"))
+_REVIEW_TEXT = Cue(_REVIEW_TEXT, ("review", "summari", "describe the", "overview", "discusses",
+                                  "examines"))
+_CASE_RE = Cue(_CASE_RE, ("case", "report", "describe", "present", "year"))
+_CASE_SERIES_RE = Cue(_CASE_SERIES_RE, ("case series",))
+_RANDOM_RE = Cue(_RANDOM_RE, ("random",))
+_TRIAL_RE = Cue(_TRIAL_RE, ("open", "single", "randomi", "blind", "placebo", "phase", "trial",
+                            "study"))
+_OBSERVATIONAL_RE = Cue(_OBSERVATIONAL_RE, (
+    "retrospective", "cohort", "chart", "record", "registr", "control", "sectional",
+    "observational", "world", "naturalistic", "claims", "pharmacovigilance", "faers",
+    "disproportionality", "survey", "prospective", "emulation", "marketing", "propensity", "data"))
+_EDITORIAL_RE = Cue(_EDITORIAL_RE, ("commentary", "editorial", "viewpoint", "opinion piece",
+                                    "essay", "we argue"))
+
 _CLINICAL = {"rct", "clinical-trial", "observational", "case-report"}
 _SYNTHESES = {"meta-analysis", "systematic-review", "review", "guideline"}
 
@@ -186,9 +205,11 @@ def is_protocol(doc: Document, publication_types: list[str]) -> bool:
 
 
 def _randomized(sentence: str) -> bool:
+    if not _RANDOM_RE.possible(sentence):
+        return False
     if _RECOMMEND_RE.search(sentence) or _NOT_RANDOM_RE.search(sentence):
         return False
-    for m in _RANDOM_RE.finditer(sentence):
+    for m in _RANDOM_RE.pattern.finditer(sentence):
         if not _COMPARED_RE.search(sentence[max(0, m.start() - 40):m.start()]):
             return True
     return False

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import re
 
-from ketawatch.tagging.text import Document
+from ketawatch.tagging.text import Cue, Document
 
 # enantiomer spellings are rewritten to one word before matching; racemic spellings first,
 # so that "(R,S)-ketamine" is not read as "S-ketamine"
@@ -28,11 +28,11 @@ _ENANTIOMER_RE = re.compile(
     r"(?<![A-Za-z0-9,])(?:\(\s*([SR])\s*\)|([SR])(?=\s*[-(\u2010]))"
     r"\s*(?:-?\s*\(\s*[+\-\u2212\u2013]\s*\))?\s*[-\u2010]?\s*ketamine\b", re.IGNORECASE)
 _ALIASES = (
-    (re.compile(r"\bspravato\b", re.IGNORECASE), "esketamine spravato"),
-    (re.compile(r"\bJNJ-?54135419\b", re.IGNORECASE), "esketamine"),
-    (re.compile(r"\bketanest(?:\s+S)?\b", re.IGNORECASE), "esketamine"),
-    (re.compile(r"\bPCN-?101\b", re.IGNORECASE), "arketamine"),
-    (re.compile(r"\bketalar\b", re.IGNORECASE), "ketamine"),
+    (Cue(re.compile(r"\bspravato\b", re.IGNORECASE), ("spravato",)), "esketamine spravato"),
+    (Cue(re.compile(r"\bJNJ-?54135419\b", re.IGNORECASE), ("jnj",)), "esketamine"),
+    (Cue(re.compile(r"\bketanest(?:\s+S)?\b", re.IGNORECASE), ("ketanest",)), "esketamine"),
+    (Cue(re.compile(r"\bPCN-?101\b", re.IGNORECASE), ("pcn",)), "arketamine"),
+    (Cue(re.compile(r"\bketalar\b", re.IGNORECASE), ("ketalar",)), "ketamine"),
 )
 _ESKETAMINE_RE = re.compile(r"\besketamine\b", re.IGNORECASE)
 _ARKETAMINE_RE = re.compile(r"\barketamine\b", re.IGNORECASE)
@@ -44,14 +44,48 @@ _PARENT_RE = re.compile(
 _ANY_DRUG_RE = re.compile(r"\b(?:ketamine|esketamine|arketamine)\b", re.IGNORECASE)
 
 
+#: every spelling above contains one of these (case-folded); most sentences contain none
+_NAME_NEEDS = ("ketamine", "spravato", "jnj", "ketanest", "pcn", "ketalar")
+#: what may stand between a stereodescriptor and "ketamine": "(S)-", "R(-)-", "(R,S)-", "S -"
+_DESCRIPTOR_GLUE = frozenset("()+-,\u2212\u2013\u2010")
+_ASCII_WORD = frozenset("abcdefghijklmnopqrstuvwxyz0123456789")
+
+
+def _may_name_enantiomer(folded: str) -> bool:
+    """False when no "ketamine" in the case-folded text can follow an S or R descriptor.
+
+    The racemic and enantiomer patterns need an S (or R) before "ketamine" with only brackets,
+    signs, dashes, commas and spaces between, and no letter or digit before that letter (but
+    "RS-"). The two long patterns cost most of tagging a ketamine sentence, and nearly every
+    sentence of this corpus names ketamine; this walk back from each "ketamine" costs little.
+    """
+    start = folded.find("ketamine")
+    while start != -1:
+        i = start
+        while i > 0 and (folded[i - 1] in _DESCRIPTOR_GLUE or folded[i - 1].isspace()):
+            i -= 1
+        if i > 0 and folded[i - 1] in "sr":
+            before = folded[i - 2] if i > 1 else " "
+            if before not in _ASCII_WORD or folded[i - 2:i] == "rs":
+                return True
+        start = folded.find("ketamine", start + 8)
+    return False
+
+
 def normalize_drug_names(text: str) -> str:
     """Rewrite enantiomer spellings and brand or code names to esketamine/arketamine/ketamine."""
-    text = _RACEMIC_RE.sub("ketamine", text)
-    text = _ENANTIOMER_RE.sub(
-        lambda m: "esketamine" if (m.group(1) or m.group(2)).upper() == "S" else "arketamine",
-        text)
-    for pattern, replacement in _ALIASES:
-        text = pattern.sub(replacement, text)
+    folded = text.casefold()
+    if not any(n in folded for n in _NAME_NEEDS):
+        return text
+    if _may_name_enantiomer(folded):
+        text = _RACEMIC_RE.sub("ketamine", text)
+        text = _ENANTIOMER_RE.sub(
+            lambda m: "esketamine" if (m.group(1) or m.group(2)).upper() == "S" else "arketamine",
+            text)
+    for cue, replacement in _ALIASES:
+        # the folded text of the input still tells: no rewrite above adds an alias name
+        if cue.possible(text, folded):
+            text = cue.pattern.sub(replacement, text)
     return text
 
 
@@ -87,7 +121,7 @@ def tag_drugs(doc: Document, keywords: list[str], mesh: list[str]) -> list[str]:
 
 # ----------------------------------------------------------------------------------- routes
 
-_ROUTE_PATTERNS: dict[str, re.Pattern[str]] = {
+_ROUTE_REGEXES: dict[str, re.Pattern[str]] = {
     "iv": re.compile(
         r"\bintra-?venous(?:ly)?\b|\bi\.v\.(?!\w)|(?<![\w-])(?-i:IV)(?![\w-])|\binfusions?\b|"
         r"\binfused\b",
@@ -109,6 +143,17 @@ _ROUTE_PATTERNS: dict[str, re.Pattern[str]] = {
                              re.IGNORECASE),
     "subcutaneous": re.compile(r"\bsub-?cutaneous(?:ly)?\b|\bs\.c\.(?!\w)", re.IGNORECASE),
 }
+#: the words every match of a route's pattern contains one of (case-folded)
+_ROUTE_NEEDS: dict[str, tuple[str, ...]] = {
+    "iv": ("intra", "i.v.", "infus"),
+    "intranasal": ("nasal", "spravato", "insufflat", "snort"),
+    "oral": ("oral", "per os", "tablet", "capsule"),
+    "im": ("intra", "i.m."),
+    "sublingual": ("lingual", "lozenge", "troche"),
+    "subcutaneous": ("cutaneous", "s.c."),
+}
+_ROUTE_PATTERNS = {route: Cue(regex, _ROUTE_NEEDS[route], {"iv": ("IV",), "im": ("IM",)}.get(
+    route, ())) for route, regex in _ROUTE_REGEXES.items()}
 # words before a route match that make it something else: "phase IV", "subcutaneous infusion"
 _NOT_ROUTE_BEFORE = {
     "iv": re.compile(r"\b(?:phase|stage|grade|type|class|level|DSM|group|cohort|subcutaneous|"
@@ -140,7 +185,8 @@ def _route_is_for_our_drug(sentence: str, start: int, end: int) -> bool:
 def routes_in(sentence: str) -> set[str]:
     """Routes of ketamine-class drugs named in one sentence (or title, or intervention)."""
     sentence = normalize_drug_names(sentence)
-    if not _ANY_DRUG_RE.search(sentence):
+    # every drug name contains "ketamine" once normalized: most sentences need no scan
+    if "ketamine" not in sentence.casefold() or not _ANY_DRUG_RE.search(sentence):
         return set()
     found: set[str] = set()
     for route, pattern in _ROUTE_PATTERNS.items():

@@ -23,14 +23,17 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from ketawatch.tagging.text import NUMBER_WORDS, Document, number_value
+from ketawatch.tagging.text import NUMBER_WORDS, Cue, Document, number_value
 
 _I = re.IGNORECASE
 
-_ANIMAL_RE = re.compile(
+_ANIMAL_RE = Cue(re.compile(
     r"\b(?:rats?|mice|mouse|murine|rodents?|zebrafish|non-?human primates?|monkeys?|macaques?|"
     r"piglets?|in vitro|cell cultures?|cultured|C57BL\S*|Sprague[- ]Dawley|Wistar|"
-    r"knockout|organoids?|animals? (?:were|was|received))\b", _I)
+    r"knockout|organoids?|animals? (?:were|was|received))\b", _I),
+    ("rat", "mice", "mouse", "murine", "rodent", "zebrafish", "primate", "monkey", "macaque",
+     "piglet", "in vitro", "cultur", "c57bl", "dawley", "wistar", "knockout", "organoid",
+     "animal"))
 _HUMAN_RE = re.compile(
     r"\b(?:patients|participants|adults|volunteers|individuals|outpatients|inpatients|veterans|"
     r"women|men|woman|man|children|adolescents|youths|people|humans|respondents|parturients|"
@@ -109,30 +112,55 @@ _ADJ = (r"(?:(?!(?:years?|months?|weeks?|days?|hours?|mg|kg|per|of|in|to|and|or|
 _PEOPLE = _NUM + r"\s+" + _ADJ + _NOUN + r"\b"
 _VERB = (r"(?:randomi[sz]ed|randomly|enrolled|included|recruited|analy[sz]ed|assigned|allocated|"
          r"studied|treated|evaluated)")
-_RANKED: list[tuple[int, re.Pattern[str]]] = [
-    (1, re.compile(r"\b(?:a total of|in total,?|total sample of|overall,?)\s+" + _PEOPLE, _I)),
+_VERB_NEEDS = ("randomi", "randomly", "enrolled", "included", "recruited", "analy",
+               "assigned", "allocated", "studied", "treated", "evaluated")
+_RANKED: list[tuple[int, re.Pattern[str] | Cue, bool]] = [
+    (1, re.compile(r"\b(?:a total of|in total,?|total sample of|overall,?)\s+" + _PEOPLE, _I),
+     True),
     (1, re.compile(r"\b(?:a total of|in total,?)\s+" + _NUM + r"\s+(?:were|was|will be)\s+"
-                   + _VERB, _I)),
+                   + _VERB, _I), False),
     # "Eligible patients (N = 346)": a capital N after people is the total; "patients (n = 20)"
     # may be one arm, and is left to the n = rule below
-    (1, re.compile(r"(?i:" + _NOUN + r")\s*\(\s*N\s*=\s*" + _NUM + r"\s*\)")),
-    (2, re.compile(_PEOPLE + r"(?:\s+(?:with|aged|who|from|meeting|in|at|on|undergoing|"
-                   r"receiving|seeking)\b[^.;]{0,90}?)?,?\s+(?:were|was|had been|will be)\s+"
-                   + _VERB, _I)),
+    (1, Cue(re.compile(r"(?i:" + _NOUN + r")\s*\(\s*N\s*=\s*" + _NUM + r"\s*\)"), ("=",)), True),
+    (2, Cue(re.compile(_PEOPLE + r"(?:\s+(?:with|aged|who|from|meeting|in|at|on|undergoing|"
+                       r"receiving|seeking)\b[^.;]{0,90}?)?,?\s+(?:were|was|had been|will be)\s+"
+                       + _VERB, _I), _VERB_NEEDS), True),
     (2, re.compile(r"\b(?:enrolled|enrolling|enrol|enroll|randomi[sz]ed|randomi[sz]e|recruited|"
                    r"recruit|recruiting|included|including|analy[sz]ed|studied|identified|"
                    r"involving|involved|comprising|comprised|surveyed|followed)\s+"
-                   r"(?:data (?:from|on)\s+)?" + _PEOPLE, _I)),
+                   r"(?:data (?:from|on)\s+)?" + _PEOPLE, _I), True),
     (2, re.compile(r"(?:^|[;,]\s*|\band\s+)" + _NUM + r"\s+(?:were|was)\s+"
-                   r"(?:randomi[sz]ed|randomly|enrolled)", _I)),
-    (3, re.compile(r"\b(?:of|from|among|with)\s+" + _PEOPLE, _I)),
-    (3, re.compile(_PEOPLE + r"(?:\s+with\b[^.;]{0,90}?)?,?\s+(?:who\s+)?(?:received|underwent|"
-                   r"completed|participated|took part|took|initiated)", _I)),
-    (3, re.compile(r"\b(?:present|describe|report)\s+" + _PEOPLE, _I)),
-    (3, re.compile(r"\b(?:given|administered|offered)\s+to\s+" + _PEOPLE, _I)),
+                   r"(?:randomi[sz]ed|randomly|enrolled)", _I), False),
+    (3, re.compile(r"\b(?:of|from|among|with)\s+" + _PEOPLE, _I), True),
+    (3, Cue(re.compile(_PEOPLE + r"(?:\s+with\b[^.;]{0,90}?)?,?\s+(?:who\s+)?(?:received|"
+                       r"underwent|completed|participated|took part|took|initiated)", _I),
+            ("received", "underwent", "completed", "participated", "took", "initiated")), True),
+    (3, re.compile(r"\b(?:present|describe|report)\s+" + _PEOPLE, _I), True),
+    (3, re.compile(r"\b(?:given|administered|offered)\s+to\s+" + _PEOPLE, _I), True),
 ]
+#: every noun of ``_NOUN`` contains one of these (case-folded): a sentence without any cannot
+#: match the rules that count people (the third value of each ``_RANKED`` rule)
+_PEOPLE_WORDS = Cue(re.compile(r"\b" + _NOUN + r"\b", _I), (
+    "patients", "participants", "subjects", "individuals", "adults", "adolescents", "children",
+    "youths", "veterans", "men", "persons", "people", "volunteers", "respondents", "mothers",
+    "parturients", "users", "cases", "service members", "psychiatrists", "physicians",
+    "clinicians", "nurses", "doctors", "prescribers", "pharmacists", "students", "caregivers",
+    "residents"))
 #: a numeral or a number word anywhere in a sentence
 _HAS_NUMBER = re.compile(r"\d|\b" + NUMBER_WORDS + r"\b", _I)
+_DIGIT = re.compile(r"\d")
+#: every number word contains one of these (case-folded): "one" ... "nine", "ten", "eleven",
+#: "twelve", "thirteen" ... "nineteen" ("-teen"), "twenty" ... "ninety" ("-ty")
+_NUMBER_WORD_NEEDS = ("one", "two", "three", "four", "five", "six", "seven", "eight", "nine",
+                      "ten", "eleven", "twelve", "teen", "ty")
+
+
+def _has_number(sentence: str) -> bool:
+    """True when the sentence holds a numeral or a number word (``_HAS_NUMBER``, cheaply)."""
+    if _DIGIT.search(sentence):
+        return True
+    folded = sentence.casefold()
+    return any(n in folded for n in _NUMBER_WORD_NEEDS) and bool(_HAS_NUMBER.search(sentence))
 # "In 2020 patients were ...": a year, not a count
 _YEAR_BEFORE = re.compile(r"\b(?:in|since|from|until|between|during|to|and|by|of)\s+$", _I)
 _SENTENCE_START = re.compile(r"^\s*" + _PEOPLE, _I)
@@ -166,34 +194,47 @@ def _n_equals(sentence: str) -> tuple[int, int] | None:
     return None
 
 
+def _is_year(sentence: str, value: int, start: int) -> bool:
+    """True for "In 2020 patients were ...": a year, not a count."""
+    return 1950 <= value <= 2035 and bool(_YEAR_BEFORE.search(sentence[max(0, start - 10):start]))
+
+
 def sample_from_text(doc: Document) -> int | None:
-    """The number of people this study enrolled or analysed, if a phrase states it clearly."""
-    best: tuple[int, int, int] | None = None  # (rank, order, value)
-    order = 0
+    """The number of people this study enrolled or analysed, if a phrase states it clearly.
+
+    The first phrase of the best rank wins (rank 1 totals, then 2, 3, and 4 for ``n =``), in
+    sentence order and, within a sentence, in rule order; rules that can no longer win are not
+    tried.
+    """
+    best_rank, best_value = 5, None
     for sentence in [s.text for s in doc.main]:
-        if not _HAS_NUMBER.search(sentence):
+        if best_rank == 1:
+            break  # nothing outranks a stated total
+        if not _has_number(sentence):
             # every rule below needs a numeral or a number word: most sentences have neither
             continue
-        found: list[tuple[int, int]] = []
-        for rank, pattern in _RANKED:
+        people = _PEOPLE_WORDS.possible(sentence)
+        for rank, pattern, counts_people in _RANKED:
+            if rank >= best_rank:
+                break  # the rules are in rank order: none of the rest can win
+            if counts_people and not people:
+                continue
             for m in pattern.finditer(sentence):
                 value = number_value(m.group(1))
-                if value and not (1950 <= value <= 2035 and _YEAR_BEFORE.search(
-                        sentence[max(0, m.start(1) - 10):m.start(1)])):
-                    found.append((rank, value))
-        m = _SENTENCE_START.match(sentence)
-        if m and _ENROL_WORDS.search(sentence):
-            value = number_value(m.group(1))
-            if value:
-                found.append((3, value))
-        n_eq = _n_equals(sentence)
-        if n_eq:
-            found.append(n_eq)
-        for rank, value in found:
-            order += 1
-            if 0 < value < 10_000_000 and (best is None or rank < best[0]):
-                best = (rank, order, value)
-    return best[2] if best else None
+                if value and value < 10_000_000 and not _is_year(sentence, value, m.start(1)):
+                    best_rank, best_value = rank, value
+                    break
+        if best_rank > 3:
+            m = _SENTENCE_START.match(sentence)
+            if m and _ENROL_WORDS.search(sentence):
+                value = number_value(m.group(1))
+                if value and value < 10_000_000:
+                    best_rank, best_value = 3, value
+        if best_rank > 4:
+            n_eq = _n_equals(sentence)
+            if n_eq and 0 < n_eq[1] < 10_000_000:
+                best_rank, best_value = n_eq
+    return best_value
 
 
 def enrollment(trial: dict[str, Any] | None) -> int | None:

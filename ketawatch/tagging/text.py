@@ -10,6 +10,7 @@ numbers, funding).
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -38,6 +39,57 @@ _SELF_RE = re.compile(
     r"\b\d[\d,]*\s+(?:[\w-]+\s+){0,2}(?:patients|participants|adults|veterans|individuals|"
     r"outpatients|inpatients|women|men|volunteers|respondents)\b",
     re.IGNORECASE)
+
+
+class Cue:
+    """A compiled pattern behind a cheap word test.
+
+    ``needs`` are lower-case strings of which every match of ``pattern`` contains at least one
+    (case-folded), or ``exact`` ones (as written), so a text holding none of them cannot match
+    and is not scanned. Most
+    abstract sentences name no condition, route or design cue, and a substring test runs at C
+    speed where a long alternation with look-behinds costs tens of microseconds per sentence:
+    this is what keeps tagging from being most of a crawl's time. ``tests/test_tagging_cues.py``
+    checks the promise on real and sample text.
+    """
+
+    __slots__ = ("exact", "needs", "pattern")
+
+    def __init__(self, pattern: re.Pattern[str], needs: tuple[str, ...],
+                 exact: tuple[str, ...] = ()) -> None:
+        self.pattern = pattern
+        self.needs = needs
+        #: needed strings that must appear as written: the pattern's case-sensitive parts,
+        #: abbreviations such as ``(?-i:MDD)`` ("mdd" case-folded would be found in far more)
+        self.exact = exact
+
+    def possible(self, text: str, folded: str | None = None) -> bool:
+        """False when ``text`` cannot match (it holds none of the needed words).
+
+        ``folded`` is ``text.casefold()`` when the caller already has it.
+        """
+        for need in self.exact:
+            if need in text:
+                return True
+        if folded is None:
+            folded = text.casefold()
+        for need in self.needs:  # noqa: SIM110 (a plain loop: any() over a generator costs more)
+            if need in folded:
+                return True
+        return False
+
+    def search(self, text: str, folded: str | None = None) -> re.Match[str] | None:
+        """``pattern.search(text)``, skipped when the text cannot match."""
+        return self.pattern.search(text) if self.possible(text, folded) else None
+
+    def finditer(self, text: str, folded: str | None = None) -> Iterator[re.Match[str]]:
+        """``pattern.finditer(text)``, empty when the text cannot match."""
+        return self.pattern.finditer(text) if self.possible(text, folded) else iter(())
+
+    def sub(self, repl: Any, text: str, folded: str | None = None) -> str:
+        """``pattern.sub(repl, text)``, the text itself when it cannot match."""
+        return self.pattern.sub(repl, text) if self.possible(text, folded) else text
+
 
 _UNITS = {"one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7,
           "eight": 8, "nine": 9, "ten": 10, "eleven": 11, "twelve": 12, "thirteen": 13,
