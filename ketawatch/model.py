@@ -147,14 +147,25 @@ class Study:
         return [("nct", n) for n in self.nct_ids]
 
     def to_dict(self) -> dict[str, Any]:
-        """A JSON-ready dict of every field."""
+        """A JSON-ready dict of every field (an independent copy)."""
         return asdict(self)
+
+    def fields_view(self) -> dict[str, Any]:
+        """Every field by name, in ``to_dict`` order, holding this Study's own values.
+
+        For serializing at once (``json.dumps``): ``to_dict`` deep-copies every list and dict,
+        which cost most of storing a record; do not change what this returns.
+        """
+        return {name: getattr(self, name) for name in _FIELD_NAMES}
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> Study:
         """Build a Study from ``to_dict`` output, ignoring unknown keys."""
         names = {f.name for f in fields(cls)}
         return cls(**{k: v for k, v in data.items() if k in names})
+
+
+_FIELD_NAMES = tuple(f.name for f in fields(Study))
 
 
 def _unique(items: list[Any]) -> list[Any]:

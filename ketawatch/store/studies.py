@@ -116,7 +116,7 @@ class StudiesMixin:
     def _ingest_one(self, study: Study, raw: str | None, stamp: str, rev: int,
                     result: IngestResult) -> None:
         conn = self.conn
-        data = dumps(study.to_dict())
+        data = dumps(study.fields_view())
         digest = _hash(data)
         old = conn.execute("SELECT study_id, content_hash, data, first_seen FROM source_records "
                            "WHERE source = ? AND source_id = ?",
@@ -291,7 +291,7 @@ class StudiesMixin:
         conn.execute(
             "UPDATE studies SET data = ?, provenance = ?, design = ?, year = ?, retracted = ?, "
             "corrected = ?, preprint = ?, updated_at = ?, rev = ? WHERE id = ?",
-            (dumps(merged.to_dict()), dumps(provenance), merged.design, merged.year,
+            (dumps(merged.fields_view()), dumps(provenance), merged.design, merged.year,
              int(merged.retracted), int(merged.corrected), int(merged.preprint), stamp, rev, sid))
         if new_study or prev is None:
             self._add_event(sid, "new_study", {"title": merged.title}, f"new_study:{sid}", stamp,
