@@ -8,10 +8,11 @@ batch of it was stored.
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from datetime import date, timedelta
 
-from crawlers.prepare import prepare
-from crawlers.pubmed import PubMedClient
+from crawlers.prepare_pool import PreparePool, Records
+from crawlers.pubmed import Batch, PubMedClient
 from crawlers.results import SourceResult
 from ketawatch.clock import now
 from ketawatch.errors import KetaWatchError
@@ -36,35 +37,56 @@ def crawl_pubmed(config, store, *, since: date | None = None, until: date | None
     """Crawl PubMed for the configured query and store what it finds.
 
     Never raises a KetaWatchError: a failing search or batch is reported in the result, and
-    every batch stored before it stays stored.
+    every batch stored before it stays stored. Large batches are tagged in worker processes
+    (``prepare_workers``) while the next batch is fetched and the previous one stored.
     """
     started = time.monotonic()
     result = SourceResult(SOURCE)
-    try:
-        client = client or PubMedClient(config)
-        since, until = crawl_window(store, since, until)
-        # overlap one day: edat windows are inclusive and records seen again are unchanged
-        mindate = since - timedelta(days=1) if since > FIRST_CRAWL_SINCE else since
-        state = store.crawl_state(SOURCE)
-        for batch in client.crawl(config.pubmed_query, mindate, until, batch_size=batch_size):
-            for error in batch.errors:
-                result.failed += 1
-                result.errors.append(str(error))
-            records = [(prepare(study), raw) for study, raw in batch.records]
-            with store.transaction():
-                stored = store.ingest(records)
-                state.cursor = str(batch.retstart + batch_size)
-                state.data = {"window": [since.isoformat(), until.isoformat()]}
+    workers = int(getattr(config, "prepare_workers", 0) or 0)
+    with PreparePool(workers) as pool:
+        try:
+            client = client or PubMedClient(config)
+            since, until = crawl_window(store, since, until)
+            # overlap one day: edat windows are inclusive and records seen again are unchanged
+            mindate = since - timedelta(days=1) if since > FIRST_CRAWL_SINCE else since
+            state = store.crawl_state(SOURCE)
+            window = {"window": [since.isoformat(), until.isoformat()]}
+            pending: tuple[Batch, Callable[[], Records]] | None = None
+            try:
+                for batch in client.crawl(config.pubmed_query, mindate, until,
+                                          batch_size=batch_size):
+                    prepared = pool.start(batch.records)
+                    # store the previous batch while the workers tag this one
+                    previous, pending = pending, (batch, prepared)
+                    if previous:
+                        _store_batch(store, state, window, batch_size, *previous, result)
+            finally:
+                # a failed search or fetch still stores the batch before it
+                if pending:
+                    _store_batch(store, state, window, batch_size, *pending, result)
+            if result.ok:
+                state.last_until = until.isoformat()
+                state.cursor = None
                 store.save_crawl_state(state)
-            result.new += stored.new
-            result.updated += stored.updated
-            result.unchanged += stored.unchanged
-            result.study_ids |= stored.study_ids
-        if result.ok:
-            state.last_until = until.isoformat()
-            state.cursor = None
-            store.save_crawl_state(state)
-    except KetaWatchError as exc:
-        result.errors.append(str(exc))
+        except KetaWatchError as exc:
+            result.errors.append(str(exc))
     result.seconds = time.monotonic() - started
     return result
+
+
+def _store_batch(store, state, window: dict, batch_size: int, batch: Batch,
+                 prepared: Callable[[], Records], result: SourceResult) -> None:
+    """Store one prepared batch, and where the run stands, in one transaction."""
+    for error in batch.errors:
+        result.failed += 1
+        result.errors.append(str(error))
+    records = prepared()
+    with store.transaction():
+        stored = store.ingest(records)
+        state.cursor = str(batch.retstart + batch_size)
+        state.data = window
+        store.save_crawl_state(state)
+    result.new += stored.new
+    result.updated += stored.updated
+    result.unchanged += stored.unchanged
+    result.study_ids |= stored.study_ids

@@ -70,6 +70,9 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("request_timeout", "KETAWATCH_REQUEST_TIMEOUT", 60.0,
             "seconds to wait for a source's answer before the request counts as failed",
             kind=float),
+    Setting("prepare_workers", "KETAWATCH_PREPARE_WORKERS", 2,
+            "processes that normalize and tag the records of large PubMed batches while the "
+            "crawler fetches and stores (0: do it in the crawling process)", kind=int),
 )
 
 _BY_KEY = {s.key: s for s in SETTINGS}
@@ -136,6 +139,15 @@ def _redact_url(url: str) -> str:
 
 
 def _coerce(setting: Setting, value: Any) -> Any:
+    if setting.kind is int:
+        try:
+            number = int(str(value).strip())
+        except (TypeError, ValueError) as exc:
+            raise ConfigError(f"setting {setting.key} ({setting.env}) must be a whole number"
+                              ) from exc
+        if number < 0:
+            raise ConfigError(f"setting {setting.key} ({setting.env}) must not be negative")
+        return number
     if setting.kind is float:
         try:
             return float(value)

@@ -106,3 +106,26 @@ def test_parse_and_store_agree_on_fixture_count(real_fixtures):
     data = (real_fixtures / "pubmed" / "meta_harness_efetch_esketamine_3articles.xml").read_bytes()
     records, errors = parse_efetch(data)
     assert len(records) == 3 and errors == []
+
+
+def test_tagging_in_worker_processes_stores_what_inline_tagging_stores(tmp_path, real_articles,
+                                                                       monkeypatch):
+    """Large batches are prepared in worker processes; the store must not tell the difference."""
+    from crawlers import prepare_pool
+
+    monkeypatch.setattr(prepare_pool, "MIN_POOLED_BATCH", 1)  # pool even these small batches
+    stores = {}
+    with ReplayServer({"eutils/": EutilsHandler(real_articles)}) as server:
+        for workers in (0, 2):
+            home = tmp_path / f"workers{workers}"
+            config = _config(home, server).with_overrides(prepare_workers=workers)
+            store = Store(config.db_path)
+            result = crawl_pubmed(config, store, since=date(1900, 1, 1),
+                                  until=date(2026, 11, 26), batch_size=7)
+            assert result.ok, result.errors
+            assert result.new == len({a.pmid for a in real_articles})
+            assert store.integrity_check() == []
+            stores[workers] = {s.study.pmid: s.study.fields_view() for s in store.iter_studies()}
+    assert stores[2] == stores[0]
+    tagged = [s for s in stores[2].values() if s["conditions"] and s["design"]]
+    assert len(tagged) >= 5  # the comparison covers tagged records, not only empty ones
