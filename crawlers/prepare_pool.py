@@ -1,13 +1,14 @@
-"""Normalize and tag large batches in worker processes while the crawler fetches and stores.
+"""Parse, normalize and tag PubMed batches in worker processes while the crawler fetches and stores.
 
-Tagging is pure Python and the biggest CPU cost of a crawl; one process cannot fetch, parse,
-tag and store a first crawl of ~100,000 PubMed records quickly. ``PreparePool`` hands a batch's
-records to worker processes and returns at once, so the crawler fetches and parses the next
-batch and stores the previous one meanwhile. The store stays in the crawling process (one
-writer, one transaction per batch, resumable), and records come back in their order, prepared
-exactly as ``crawlers.prepare.prepare`` prepares them inline.
+Parsing articles and tagging them are pure Python and most of a crawl's CPU; one process cannot
+fetch, parse, tag and store a first crawl of ~100,000 PubMed records quickly. ``PreparePool``
+hands a batch's efetch answer to worker processes, each reading a share of its articles
+(``pubmed_xml.parse_articles``), and returns at once, so the crawler fetches the next batch and stores the previous one meanwhile. The store
+stays in the crawling process (one writer, one transaction per batch, resumable), and records
+come back in their order, parsed and prepared exactly as ``parse_efetch`` and
+``crawlers.prepare.prepare`` do inline (``tests/test_pubmed_job.py`` compares the stores).
 
-Small batches (a weekly crawl) are prepared inline: starting workers costs more than it saves.
+Small batches (a weekly crawl) are handled inline: starting workers costs more than it saves.
 Workers are started with ``spawn``: the crawler may run threads (tests, the replay server) and
 holds an open SQLite connection, neither of which a child should inherit.
 """
@@ -18,25 +19,34 @@ import multiprocessing
 from collections.abc import Callable
 from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
-from typing import Any
 
 from crawlers.prepare import prepare
-from ketawatch.errors import SourceError
+from crawlers.pubmed_xml import SOURCE, parse_articles
+from ketawatch.errors import ParseError, SourceError
 from ketawatch.model import Study
 
-#: a batch smaller than this is prepared inline
+#: a batch smaller than this is handled inline
 MIN_POOLED_BATCH = 500
 
-Records = list[tuple[Study, Any]]
+Records = list[tuple[Study, str]]
+Prepared = tuple[Records, list[ParseError]]
 
 
-def prepare_chunk(studies: list[Study]) -> list[Study]:
-    """Prepare (normalize and tag) studies in a worker; they come back in order."""
-    return [prepare(study) for study in studies]
+def parse_and_prepare(document: bytes, start: int, stop: int) -> list[Study | str]:
+    """Parse and prepare articles ``start`` to ``stop - 1`` of an efetch answer.
+
+    An article that cannot be read gives its error message (exceptions with keyword
+    arguments do not survive the trip between processes).
+    """
+    return [str(item) if isinstance(item, ParseError) else prepare(item)
+            for item in parse_articles(document, start, stop)]
 
 
 class PreparePool:
-    """Prepares batches of records inline or in worker processes; use as a context manager."""
+    """Turns batches of raw articles into prepared records, inline or in worker processes.
+
+    Use as a context manager: the workers stop when it closes.
+    """
 
     def __init__(self, workers: int, min_batch: int | None = None) -> None:
         self.workers = max(0, int(workers))
@@ -50,38 +60,37 @@ class PreparePool:
         self.close()
 
     def close(self) -> None:
-        """Stop the workers (waiting for none: every batch submitted was collected)."""
+        """Stop the workers, dropping work nobody will collect (a crawl that failed)."""
         if self._executor is not None:
             self._executor.shutdown(wait=True, cancel_futures=True)
             self._executor = None
 
-    def start(self, records: Records) -> Callable[[], Records]:
-        """Begin preparing ``records``; returns a function that waits and returns them prepared.
+    def start(self, document: bytes, articles: list[str], url: str = "") -> Callable[[], Prepared]:
+        """Begin parsing and preparing one batch: its efetch answer and its articles' raw XML.
 
-        The records' raw texts stay in this process: only the Study items travel.
+        Returns a function that waits for them and gives the (Study, raw XML) records in
+        order, and a ParseError (with ``url``) for each article that could not be parsed.
         """
-        if self.workers == 0 or len(records) < self.min_batch:
-            prepared = [(prepare(study), raw) for study, raw in records]
-            return lambda: prepared
+        if self.workers == 0 or len(articles) < self.min_batch:
+            done = parse_and_prepare(document, 0, len(articles))
+            return lambda: _records(articles, done, url)
         executor = self._pool()
-        size = -(-len(records) // self.workers)
-        chunks = [records[i:i + size] for i in range(0, len(records), size)]
-        futures: list[Future[list[Study]]] = [
-            executor.submit(prepare_chunk, [study for study, _raw in chunk]) for chunk in chunks]
+        size = -(-len(articles) // self.workers)
+        futures: list[Future[list[Study | str]]] = [
+            executor.submit(parse_and_prepare, document, i, min(i + size, len(articles)))
+            for i in range(0, len(articles), size)]
 
-        def collect() -> Records:
-            out: Records = []
-            for chunk, future in zip(chunks, futures, strict=True):
+        def collect() -> Prepared:
+            done: list[Study | str] = []
+            for future in futures:
                 try:
-                    studies = future.result()
+                    done += future.result()
                 except BrokenProcessPool as exc:
                     # a worker died (killed, out of memory): this batch is not stored and the
                     # crawl window stays open, so the next run fetches it again
-                    raise SourceError(f"a tagging worker process died: {exc}",
-                                      source="pubmed") from exc
-                out.extend((study, raw) for study, (_old, raw) in zip(studies, chunk,
-                                                                       strict=True))
-            return out
+                    raise SourceError(f"a PubMed tagging worker process died: {exc}",
+                                      source=SOURCE, url=url) from exc
+            return _records(articles, done, url)
 
         return collect
 
@@ -90,3 +99,14 @@ class PreparePool:
             self._executor = ProcessPoolExecutor(
                 max_workers=self.workers, mp_context=multiprocessing.get_context("spawn"))
         return self._executor
+
+
+def _records(articles: list[str], done: list[Study | str], url: str) -> Prepared:
+    records: Records = []
+    errors: list[ParseError] = []
+    for raw, item in zip(articles, done, strict=True):
+        if isinstance(item, str):
+            errors.append(ParseError(item, source=SOURCE, url=url))
+        else:
+            records.append((item, raw))
+    return records, errors

@@ -26,7 +26,7 @@ from urllib.parse import urlsplit
 
 from Bio import Entrez
 
-from crawlers.pubmed_xml import eutils_errors, parse_efetch, parse_xml
+from crawlers.pubmed_xml import efetch_articles, eutils_errors, parse_efetch, parse_xml
 from crawlers.retry_after import MAX_WAIT, retry_after_seconds
 from ketawatch import clock
 from ketawatch.config import Config
@@ -64,6 +64,9 @@ class Batch:
     errors: list[ParseError] = field(default_factory=list)
     retstart: int = 0
     url: str = ""
+    #: with ``crawl(parse=False)``: the answer as served, and its articles' raw XML
+    document: bytes = b""
+    articles: list[str] = field(default_factory=list)
 
 
 # --- routing Bio.Entrez to the configured base ---------------------------------------------
@@ -207,25 +210,31 @@ class PubMedClient:
         body, url = self._call(Entrez.esearch, "esearch", **params)
         return _parse_esearch(body, url)
 
-    def fetch_batches(self, result: SearchResult, batch_size: int = 500) -> Iterator[Batch]:
+    def fetch_batches(self, result: SearchResult, batch_size: int = 500,
+                      parse: bool = True) -> Iterator[Batch]:
         """Fetch the records of a search from the history server, ``batch_size`` at a time.
 
         A batch whose answer is malformed is asked for once more, then reported as a Batch
         holding one ParseError; the next batch follows. An E-utilities error answer (the
-        history is gone) raises SourceError: no later batch could succeed.
+        history is gone) raises SourceError: no later batch could succeed. With ``parse``
+        false a batch holds the answer and its articles' raw XML (``Batch.document``,
+        ``Batch.articles``) for ``pubmed_xml.parse_articles``: checked as a whole, not read
+        article by article.
         """
         if result.count <= 0 or not result.webenv:
             return
         reachable = min(result.count, self.max_records_per_search)
         for retstart in range(0, reachable, batch_size):
-            yield self._fetch_batch(result, retstart, min(batch_size, reachable - retstart))
+            yield self._fetch_batch(result, retstart, min(batch_size, reachable - retstart),
+                                    parse)
         if result.count > reachable:
             yield Batch(retstart=reachable, url=result.url, errors=[ParseError(
                 f"PubMed serves only the first {reachable} of {result.count} records of one "
                 "search; the rest were not fetched (narrow the date window)",
                 source=SOURCE, url=result.url)])
 
-    def _fetch_batch(self, result: SearchResult, retstart: int, retmax: int) -> Batch:
+    def _fetch_batch(self, result: SearchResult, retstart: int, retmax: int,
+                     parse: bool = True) -> Batch:
         failure: ParseError | None = None
         url = ""
         for _attempt in range(2):
@@ -233,6 +242,9 @@ class PubMedClient:
                                    webenv=result.webenv, query_key=result.query_key,
                                    retstart=retstart, retmax=retmax)
             try:
+                if not parse:
+                    return Batch(document=body, articles=efetch_articles(body),
+                                 retstart=retstart, url=url)
                 records, errors = parse_efetch(body)
             except ParseError as exc:
                 failure = exc
@@ -249,27 +261,28 @@ class PubMedClient:
             f"parsed after one retry: {failure}", source=SOURCE, url=url)])
 
     def crawl(self, query: str | None = None, since: date | None = None,
-              until: date | None = None, batch_size: int = 500) -> Iterator[Batch]:
+              until: date | None = None, batch_size: int = 500,
+              parse: bool = True) -> Iterator[Batch]:
         """Search (by Entrez date, both ends inclusive) and fetch every record, in batches.
 
         ``query`` defaults to the configured ``pubmed_query``. A window holding more records
         than PubMed serves from one search is split in halves, oldest first.
         """
         query = query or str(self.config.pubmed_query)
-        yield from self._crawl_window(query, since, until, batch_size)
+        yield from self._crawl_window(query, since, until, batch_size, parse)
 
     def _crawl_window(self, query: str, since: date | None, until: date | None,
-                      batch_size: int) -> Iterator[Batch]:
+                      batch_size: int, parse: bool = True) -> Iterator[Batch]:
         result = self.esearch(query, since, until)
         if result.count > self.max_records_per_search:
             low, high = since or EARLIEST, until or clock.now().date()
             if low < high:
                 middle = low + (high - low) // 2
-                yield from self._crawl_window(query, low, middle, batch_size)
+                yield from self._crawl_window(query, low, middle, batch_size, parse)
                 yield from self._crawl_window(query, middle + timedelta(days=1), high,
-                                              batch_size)
+                                              batch_size, parse)
                 return
-        yield from self.fetch_batches(result, batch_size)
+        yield from self.fetch_batches(result, batch_size, parse)
 
 
 def _error_detail(body: bytes) -> str:

@@ -11,7 +11,7 @@ import time
 from collections.abc import Callable
 from datetime import date, timedelta
 
-from crawlers.prepare_pool import PreparePool, Records
+from crawlers.prepare_pool import Prepared, PreparePool
 from crawlers.pubmed import Batch, PubMedClient
 from crawlers.results import SourceResult
 from ketawatch.clock import now
@@ -37,8 +37,8 @@ def crawl_pubmed(config, store, *, since: date | None = None, until: date | None
     """Crawl PubMed for the configured query and store what it finds.
 
     Never raises a KetaWatchError: a failing search or batch is reported in the result, and
-    every batch stored before it stays stored. Large batches are tagged in worker processes
-    (``prepare_workers``) while the next batch is fetched and the previous one stored.
+    every batch stored before it stays stored. Large batches are parsed and tagged in worker
+    processes (``prepare_workers``) while the next batch is fetched and the previous one stored.
     """
     started = time.monotonic()
     result = SourceResult(SOURCE)
@@ -51,11 +51,11 @@ def crawl_pubmed(config, store, *, since: date | None = None, until: date | None
             mindate = since - timedelta(days=1) if since > FIRST_CRAWL_SINCE else since
             state = store.crawl_state(SOURCE)
             window = {"window": [since.isoformat(), until.isoformat()]}
-            pending: tuple[Batch, Callable[[], Records]] | None = None
+            pending: tuple[Batch, Callable[[], Prepared]] | None = None
             try:
                 for batch in client.crawl(config.pubmed_query, mindate, until,
-                                          batch_size=batch_size):
-                    prepared = pool.start(batch.records)
+                                          batch_size=batch_size, parse=False):
+                    prepared = pool.start(batch.document, batch.articles, batch.url)
                     # store the previous batch while the workers tag this one
                     previous, pending = pending, (batch, prepared)
                     if previous:
@@ -75,12 +75,12 @@ def crawl_pubmed(config, store, *, since: date | None = None, until: date | None
 
 
 def _store_batch(store, state, window: dict, batch_size: int, batch: Batch,
-                 prepared: Callable[[], Records], result: SourceResult) -> None:
+                 prepared: Callable[[], Prepared], result: SourceResult) -> None:
     """Store one prepared batch, and where the run stands, in one transaction."""
-    for error in batch.errors:
+    records, errors = prepared()
+    for error in batch.errors + errors:
         result.failed += 1
         result.errors.append(str(error))
-    records = prepared()
     with store.transaction():
         stored = store.ingest(records)
         state.cursor = str(batch.retstart + batch_size)

@@ -87,29 +87,69 @@ def parse_efetch(data: bytes) -> tuple[list[tuple[Study, str]], list[ParseError]
     or is not a ``PubmedArticleSet`` (an esearch, elink or PMC answer fed here by mistake).
     An empty ``PubmedArticleSet`` gives ``([], [])``.
     """
+    records: list[tuple[Study, str]] = []
+    problems: list[ParseError] = []
+    for position, element in enumerate(_articles(data)):
+        try:
+            study = _article(element, position)
+        except ParseError as exc:
+            problems.append(exc)
+            continue
+        raw = etree.tostring(element, encoding="unicode", with_tail=False)
+        records.append((study, raw))
+    return records, problems
+
+
+def efetch_articles(data: bytes) -> list[str]:
+    """The raw XML of every article of one efetch answer, not parsed into records.
+
+    Makes the document-level checks of ``parse_efetch`` (and raises the same ParseError), so
+    that a crawler can ask for a malformed answer again before ``parse_articles`` reads the
+    records elsewhere.
+    """
+    return [etree.tostring(element, encoding="unicode", with_tail=False)
+            for element in _articles(data)]
+
+
+def parse_articles(data: bytes, start: int, stop: int) -> list[Study | ParseError]:
+    """Articles ``start`` to ``stop - 1`` of an efetch answer ``efetch_articles`` accepted.
+
+    Each is a Study, or the ParseError ``parse_efetch`` reports for it. The whole answer is
+    parsed again rather than each article's raw XML: an article's entity references mean
+    nothing outside the answer's DOCTYPE.
+    """
+    out: list[Study | ParseError] = []
+    if stop <= start:
+        return out  # nothing asked for (a batch whose answer could not be read at all)
+    elements = _articles(data)[start:stop]
+    for position, element in enumerate(elements, start):
+        try:
+            out.append(_article(element, position))
+        except ParseError as exc:
+            out.append(exc)
+    return out
+
+
+def _articles(data: bytes) -> list[etree._Element]:
     root = parse_xml(data, "PubMed efetch answer")
     errors = eutils_errors(root)
     if errors:
         raise ParseError("PubMed E-utilities error: " + "; ".join(errors), source=SOURCE)
     if root.tag != "PubmedArticleSet":
         raise ParseError(f"not a PubMed efetch answer: root element <{root.tag}>", source=SOURCE)
-    records: list[tuple[Study, str]] = []
-    problems: list[ParseError] = []
-    for position, element in enumerate(root.iterchildren("PubmedArticle", "PubmedBookArticle")):
-        try:
-            if element.tag == "PubmedArticle":
-                study = _journal_article(element)
-            else:
-                study = _book_article(element)
-        except (ParseError, ValueError, TypeError, AttributeError, IndexError, KeyError) as exc:
-            pmid = element.findtext("MedlineCitation/PMID") or element.findtext(
-                "BookDocument/PMID") or f"#{position + 1} in the answer"
-            problems.append(ParseError(
-                f"PubMed article {pmid.strip()} could not be parsed: {exc}", source=SOURCE))
-            continue
-        raw = etree.tostring(element, encoding="unicode", with_tail=False)
-        records.append((study, raw))
-    return records, problems
+    return list(root.iterchildren("PubmedArticle", "PubmedBookArticle"))
+
+
+def _article(element: etree._Element, position: int) -> Study:
+    try:
+        if element.tag == "PubmedArticle":
+            return _journal_article(element)
+        return _book_article(element)
+    except (ParseError, ValueError, TypeError, AttributeError, IndexError, KeyError) as exc:
+        pmid = element.findtext("MedlineCitation/PMID") or element.findtext(
+            "BookDocument/PMID") or f"#{position + 1} in the answer"
+        raise ParseError(f"PubMed article {pmid.strip()} could not be parsed: {exc}",
+                         source=SOURCE) from exc
 
 
 # --- one article --------------------------------------------------------------------------
