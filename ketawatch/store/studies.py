@@ -163,8 +163,11 @@ class StudiesMixin:
         if study.trial:
             old_trial = Study.from_dict(json.loads(old["data"])).trial if old is not None else None
             self._record_trial_change(sid, study, old_trial, stamp, result)
+        # a study this record just founded holds only it: no need to read it back
+        fresh = (data, list(dict.fromkeys(own_ids + link_ids))) if is_new_study else None
         for target in sorted(touched):
-            self._recompute(target, stamp, rev, result, new_study=is_new_study and target == sid)
+            self._recompute(target, stamp, rev, result, new_study=is_new_study and target == sid,
+                            fresh=fresh if target == sid else None)
         result.study_ids |= touched
 
     def _absorb(self, keep: int, other: int, rev: int) -> None:
@@ -266,14 +269,23 @@ class StudiesMixin:
         result.events += cur.rowcount
 
     def _recompute(self, sid: int, stamp: str, rev: int, result: IngestResult, *,
-                   new_study: bool) -> None:
-        """Rebuild study ``sid`` from its source records and marks; record what changed."""
+                   new_study: bool,
+                   fresh: tuple[str, list[tuple[str, str]]] | None = None) -> None:
+        """Rebuild study ``sid`` from its source records and marks; record what changed.
+
+        ``fresh``: the one record's data and identifiers of a study just founded, which
+        would otherwise be read back from the store.
+        """
         conn = self.conn
-        rows = conn.execute("SELECT data FROM source_records WHERE study_id = ?", (sid,)).fetchall()
-        records = [Study.from_dict(json.loads(r[0])) for r in rows]
+        if fresh is None:
+            datas = [r[0] for r in conn.execute("SELECT data FROM source_records WHERE "
+                                                "study_id = ?", (sid,))]
+            ids = conn.execute("SELECT kind, value FROM identifiers WHERE study_id = ?",
+                               (sid,)).fetchall()
+        else:
+            datas, ids = [fresh[0]], fresh[1]
+        records = [Study.from_dict(json.loads(d)) for d in datas]
         merged, provenance = merge_records(records)
-        ids = conn.execute("SELECT kind, value FROM identifiers WHERE study_id = ?",
-                           (sid,)).fetchall()
         marks = []
         for kind, value in ids:
             marks += conn.execute("SELECT mark, by_source FROM marks WHERE kind = ? AND value = ?",
@@ -286,8 +298,10 @@ class StudiesMixin:
                 merged.corrected = True
                 provenance["corrected"] = by
         merged.nct_ids = sorted({v for k, v in ids if k == "nct"} | set(merged.nct_ids))
-        prev_row = conn.execute("SELECT data FROM studies WHERE id = ?", (sid,)).fetchone()
-        prev = json.loads(prev_row[0]) if prev_row and prev_row[0] != "{}" else None
+        prev = None
+        if fresh is None:
+            prev_row = conn.execute("SELECT data FROM studies WHERE id = ?", (sid,)).fetchone()
+            prev = json.loads(prev_row[0]) if prev_row and prev_row[0] != "{}" else None
         conn.execute(
             "UPDATE studies SET data = ?, provenance = ?, design = ?, year = ?, retracted = ?, "
             "corrected = ?, preprint = ?, updated_at = ?, rev = ? WHERE id = ?",
