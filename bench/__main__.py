@@ -32,6 +32,9 @@ def parse_args(argv: list[str] | None = None) -> Options:
     parser.add_argument("--workdir", type=Path,
                         help="work folder (default: a temporary one, removed afterwards)")
     parser.add_argument("--keep", action="store_true", help="keep the temporary work folder")
+    parser.add_argument("--reuse-fixture", action="store_true",
+                        help="with --workdir: use the fixture data folder a previous run left "
+                             "there (same --size and --seed) instead of crawling it again")
     parser.add_argument("--profile", dest="profile_dir", type=Path,
                         help="run every measured step under cProfile and write the top "
                              "functions of each to this folder")
@@ -42,10 +45,13 @@ def parse_args(argv: list[str] | None = None) -> Options:
         parser.error(f"unknown benchmark {unknown[0]!r}; choose from {', '.join(BENCHMARKS)}")
     if args.size < 50:
         parser.error("--size must be at least 50")
+    if args.reuse_fixture and not args.workdir:
+        parser.error("--reuse-fixture needs --workdir")
     if args.runs < 1 or args.subscribers < 1:
         parser.error("--runs and --subscribers must be at least 1")
     options = Options(size=args.size, runs=args.runs, only=only, seed=args.seed,
                       subscribers=args.subscribers, workdir=args.workdir, keep=args.keep,
+                      reuse_fixture=args.reuse_fixture,
                       json_path=args.json_path, out_path=args.out,
                       profile_dir=args.profile_dir)
     return options

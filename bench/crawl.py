@@ -124,7 +124,7 @@ def measure(world: BenchWorld) -> list[Row]:
     served = world.served_counts()
     runs: list[dict[str, ChildResult]] = []
     for i in range(world.runs):
-        if world.fixture_home is None:
+        if world.fixture_home is None and not world.reuse_fixture:
             home = world.workdir / "fixture"
             runs.append(crawl_all_sources(world, home, tag=f"run{i}"))
             world.fixture_home = home

@@ -35,6 +35,7 @@ class Options:
     subscribers: int = 10_000
     workdir: Path | None = None
     keep: bool = False
+    reuse_fixture: bool = False
     json_path: Path | None = None
     out_path: Path | None = None
     profile_dir: Path | None = None
@@ -66,7 +67,8 @@ def run_suite(options: Options, *, out=sys.stdout) -> SuiteResult:
     started = time.perf_counter()
     load_before = _load()
     world = BenchWorld(size=options.size, seed=options.seed, runs=options.runs, workdir=workdir,
-                       subscribers=options.subscribers, profile=options.profile_dir is not None)
+                       subscribers=options.subscribers, profile=options.profile_dir is not None,
+                       reuse_fixture=options.reuse_fixture)
     rows: list[Row] = []
     failures: dict[str, str] = {}
     seconds: dict[str, float] = {}

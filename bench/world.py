@@ -79,6 +79,8 @@ class BenchWorld:
     workdir: Path
     subscribers: int = 10_000
     profile: bool = False
+    #: use a fixture folder a previous run left in ``workdir`` instead of crawling again
+    reuse_fixture: bool = False
     corpus: Any = None
     #: PubMed records not served, ingested later by the incremental index benchmark
     held_back: list[Any] = field(default_factory=list)
@@ -153,7 +155,10 @@ class BenchWorld:
             from bench.crawl import crawl_all_sources
 
             home = self.workdir / "fixture"
-            crawl_all_sources(self, home)
+            if self.reuse_fixture and (home / "ketawatch.sqlite3").exists():
+                self.notes.append(f"the fixture store was reused from {home}, not crawled")
+            else:
+                crawl_all_sources(self, home)
             self.fixture_home = home
         return self.fixture_home
 
