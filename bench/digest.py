@@ -10,7 +10,8 @@ not the whole store).
 
 - *selection + rendering*: for every subscriber ``digest.select.select_for_subscriber`` (with
   one ``Candidates`` shared by all, as ``send_week`` does) then
-  ``digest.render.digest_message(...).as_bytes()`` (nothing sent, nothing recorded);
+  ``digest.render.digest_message(...).as_bytes()`` (with one ``DigestRenderer`` shared
+  likewise; nothing sent, nothing recorded);
 - *delivery*: ``digest.send_week`` on a copy of that folder holding the first
   ``SEND_SUBSCRIBERS`` of the same subscribers, to an aiosmtpd sink on a free 127.0.0.1 port
   (mail rate limit off), in messages per second: selection, rendering, the delivery log in the
@@ -86,7 +87,7 @@ def child_add_subscribers(home: str, count: int, seed: int) -> dict[str, Any]:
 def child_render(home: str) -> dict[str, Any]:
     """Select and render every confirmed subscriber's digest of the week; seconds and counts."""
     from digest.prefs import Preferences
-    from digest.render import digest_message, new_message_id
+    from digest.render import DigestRenderer, digest_message, new_message_id
     from digest.select import Candidates, select_for_subscriber
     from digest.weeks import current_week
     from ketawatch.store import open_store
@@ -96,6 +97,8 @@ def child_render(home: str) -> dict[str, Any]:
     week = current_week()
     # what send_week does: the week's candidates are read once and shared by every subscriber
     candidates = Candidates(store, week)
+    # and one renderer, which renders each of the week's items once
+    renderer = DigestRenderer(config)
     select_s = render_s = 0.0
     rendered = empty = items = shown = size = 0
     started = time.perf_counter()
@@ -112,8 +115,8 @@ def child_render(home: str) -> dict[str, Any]:
                 empty += 1
                 continue
             data = digest_message(config, subscriber, prefs, selection,
-                                  message_id=new_message_id(config, week.label, subscriber.id)
-                                  ).as_bytes()
+                                  message_id=new_message_id(config, week.label, subscriber.id),
+                                  renderer=renderer).as_bytes()
             render_s += time.perf_counter() - t1
             rendered += 1
             items += selection.item_count

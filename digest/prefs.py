@@ -81,9 +81,9 @@ class Preferences:
 
     def matches_topic(self, study: Study) -> bool:
         """Conditions, drugs and the animal filter (what every item must pass)."""
-        if self.conditions and not set(self.conditions) & set(study.conditions):
+        if self.conditions and set(self.conditions).isdisjoint(study.conditions):
             return False
-        if self.drugs and not set(self.drugs) & set(study.drugs):
+        if self.drugs and set(self.drugs).isdisjoint(study.drugs):
             return False
         # preclinical work is animal or in-vitro work even when the human flag is unknown
         return self.include_animal or not (study.human is False or study.design == "preclinical")

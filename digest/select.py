@@ -15,6 +15,7 @@ would leave a subscriber with a backlog that never shrinks.
 
 from __future__ import annotations
 
+from bisect import bisect_left
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -168,22 +169,44 @@ def _section_of(item: DigestItem) -> str:
 
 class Candidates:
     """What a run's digests of one week choose from, read from the store once and shared by
-    every subscriber: the studies first seen before the week's end, and the events."""
+    every subscriber: the studies first seen before the week's end, and the events.
+
+    Studies are read only as far back as the subscribers' floors reach (a new subscriber's
+    reaches four weeks back, not to the start of the store): fewer studies to read, and fewer
+    objects for Python's garbage collector to walk through while the digests are made.
+    """
 
     def __init__(self, store: Any, week: Week):
         self.store = store
         self.until = week.end_iso
-        self._studies: list[Any] | None = None
+        #: studies first seen in ``[self._since, until)``, newest first
+        self._studies: list[Any] = []
+        self._since: str | None = None
+        #: their first-seen times, oldest first (to find a floor by bisection)
+        self._seen: list[str] = []
         self._warnings: list[Any] | None = None
         self._updates: list[Any] | None = None
+        self._update_times: list[str] = []
         self._by_id: dict[int, Any] = {}
 
     def studies(self, floor: str) -> list[Any]:
         """Studies first seen in ``[floor, end of week)``, newest first."""
-        if self._studies is None:
-            self._studies = self.store.studies_first_seen(None, self.until)
-            self._by_id.update((s.id, s) for s in self._studies)
-        return [s for s in self._studies if s.first_seen >= floor]
+        if self._since is None or floor < self._since:
+            self._read_back_to(floor)
+        # newest first: the studies seen at or after the floor are the head of the list
+        return self._studies[:len(self._seen) - bisect_left(self._seen, floor)]
+
+    def _read_back_to(self, floor: str) -> None:
+        if self._since is not None:
+            # reaching further back reads at least as far again: a run whose subscribers
+            # have many floors reads the store a few times, not once per subscriber
+            window = _parse(self.until) - _parse(self._since)
+            floor = min(floor, clock.iso(_parse(self._since) - window))
+        older = self.store.studies_first_seen(floor, self._since or self.until)
+        self._studies += older
+        self._seen = [s.first_seen for s in reversed(self._studies)]
+        self._by_id.update((s.id, s) for s in older)
+        self._since = floor
 
     def warning_events(self) -> list[Any]:
         """Retraction and correction events recorded before the week's end."""
@@ -192,16 +215,22 @@ class Candidates:
         return self._warnings
 
     def update_events(self, floor: str) -> list[Any]:
-        """Update events recorded in ``[floor, end of week)``."""
+        """Update events recorded in ``[floor, end of week)``, oldest first."""
         if self._updates is None:
             self._updates = self.store.events(kinds=UPDATE_KINDS, until=self.until)
-        return [e for e in self._updates if e.created_at >= floor]
+            self._update_times = [e.created_at for e in self._updates]
+        return self._updates[bisect_left(self._update_times, floor):]
 
     def study(self, study_id: int) -> Any:
         """One study (None when it no longer exists)."""
         if study_id not in self._by_id:
             found = self.store.get_studies([study_id])
-            self._by_id[study_id] = found[0] if found else None
+            stored = found[0] if found else None
+            if stored is not None and stored.id == study_id and stored.first_seen < self.until:
+                # a study the candidates could hold: read as ``studies`` reads them (without
+                # source records), so a study looks the same in every digest of the run
+                stored.sources = []
+            self._by_id[study_id] = stored
         return self._by_id[study_id]
 
 
@@ -326,13 +355,16 @@ def _wants_update(prefs: Preferences, event: Any, stored: Any, sent_studies: set
     return stored.id in sent_studies or prefs.matches_study(study)
 
 
+_SECTION_RANK = {key: i for i, (key, _) in enumerate(SECTIONS)}
+_GROUP_RANK = {c: i for i, c in enumerate(CONDITIONS)}
+
+
 def _ordered(items: list[DigestItem]) -> list[DigestItem]:
     """Sections in order, groups in vocabulary order, newest first inside a group."""
-    section_rank = {key: i for i, (key, _) in enumerate(SECTIONS)}
-    group_rank = {c: i for i, c in enumerate(CONDITIONS)}
-    items = sorted(items, key=lambda i: (i.sort_date, i.study.first_seen, i.study.id),
-                   reverse=True)
-    return sorted(items, key=lambda i: (section_rank[i.section], group_rank.get(i.group, 99)))
+    # one sort, newest first: ranks are negated so that sections and groups come in order
+    return sorted(items, key=lambda i: (-_SECTION_RANK[i.section], -_GROUP_RANK.get(i.group, 99),
+                                        i.sort_date, i.study.first_seen, i.study.id),
+                  reverse=True)
 
 
 def build_sections(items: list[DigestItem], *, warnings_title: str | None = None

@@ -31,7 +31,13 @@ from typing import Any
 
 from digest.build import BuildReport, build_week
 from digest.prefs import Preferences
-from digest.render import confirmation_message, digest_message, new_message_id, sender
+from digest.render import (
+    DigestRenderer,
+    confirmation_message,
+    digest_message,
+    new_message_id,
+    sender,
+)
 from digest.select import Candidates, select_for_subscriber
 from digest.smtp import (
     DEFAULT_RETRY_DELAYS,
@@ -131,6 +137,8 @@ class _Run:
         self.mailer = None if dry_run else Mailer(parse_smtp_url(config.smtp_url))
         self.limiter = RateLimiter(float(config.mail_rate))
         self.candidates = Candidates(store, week)
+        # each item of the week is rendered once, for every subscriber who gets it
+        self.renderer = DigestRenderer(config)
 
     def transmit(self, subscriber: Any, delivery: Any, data: bytes, *, resend: bool) -> str:
         """Send a logged delivery, finish its row and report it; returns the outcome status.
@@ -197,7 +205,7 @@ class _Run:
             return
         message_id = new_message_id(self.config, week, subscriber.id)
         data = digest_message(self.config, subscriber, prefs, selection,
-                              message_id=message_id).as_bytes()
+                              message_id=message_id, renderer=self.renderer).as_bytes()
         if self.dry_run:
             path = self.write_eml(subscriber, week, data)
             self._add(subscriber, "written", week, selection.item_count, message_id, path=path)

@@ -7,7 +7,7 @@ import pytest
 from digest_support import add_confirmed, article, at, ingest, make_config, preprint, trial
 
 from digest.prefs import Preferences
-from digest.select import select_for_archive, select_for_subscriber
+from digest.select import Candidates, select_for_archive, select_for_subscriber
 from digest.weeks import parse_week
 from ketawatch.store import open_store
 
@@ -212,3 +212,36 @@ def test_archive_holds_everything_first_seen_in_the_week(store):
     selection = select_for_archive(store, W48)
     assert sorted(titles(selection)) == ["During", "Mouse study"]
     assert [i.study.study.title for i in selection.warnings] == ["Before"]
+
+
+def test_shared_candidates_read_back_as_far_as_each_floor_reaches(store):
+    days = ["2026-09-01", "2026-10-06", "2026-11-03", "2026-11-17", "2026-11-24", "2026-12-01"]
+    for n, day in enumerate(days):
+        ingest(store, [article(str(100 + n), f"Study of {day}")], at(day))
+    pool = Candidates(store, W48)
+    # floors in any order: later, earlier, in between, much earlier, the same again
+    for floor in (at("2026-11-20"), at("2026-11-10"), at("2026-11-18"), at("2026-08-01"),
+                  at("2026-11-10"), at("2026-11-24")):
+        expected = store.studies_first_seen(floor, W48.end_iso)
+        assert [s.id for s in pool.studies(floor)] == [s.id for s in expected]
+    # a study looked up by id reads as the candidates do (no source records), found or not
+    oldest = Candidates(store, W48)
+    first = oldest.study(store.studies_first_seen(None, W48.end_iso)[-1].id)
+    assert first.study.title == "Study of 2026-09-01" and first.sources == []
+    assert oldest.study(999_999) is None
+
+
+def test_candidates_shared_between_subscribers_change_nothing(store):
+    ingest(store, [article("1", "Old RCT", conditions=["ptsd"])], at("2026-10-01"))
+    ingest(store, [article("2", "New RCT"), preprint("10.1101/2026.11.20.1", "A preprint")],
+           at("2026-11-24"))
+    early = add_confirmed(store, "early@example.org", when=at("2026-10-20"))
+    late = add_confirmed(store, "late@example.org", conditions=["ptsd"])
+    pool = Candidates(store, W48)
+    for sub in (late, early, late):
+        shared = select_for_subscriber(store, sub, Preferences.from_dict(sub.prefs), W48,
+                                       base_url="https://ketawatch.test", candidates=pool)
+        alone = select(store, sub, W48)
+        assert shared.item_keys() == alone.item_keys()
+        assert [i.study.study.title for i in shared.shown] == titles(alone)
+    assert "Old RCT" in titles(select(store, early, W48))
