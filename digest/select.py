@@ -16,6 +16,7 @@ would leave a subscriber with a backlog that never shrinks.
 from __future__ import annotations
 
 from bisect import bisect_left
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -24,7 +25,7 @@ from urllib.parse import urlencode
 from digest.prefs import NOTICE_DESIGNS, Preferences
 from digest.weeks import Week
 from ketawatch import clock
-from ketawatch.vocabulary import CONDITIONS, DESIGNS, TOP_DESIGNS, at_least, label
+from ketawatch.vocabulary import CONDITIONS, DESIGNS, DRUGS, TOP_DESIGNS, at_least, label
 
 #: how far back a new subscriber's first digest reaches
 BACKFILL = timedelta(weeks=4)
@@ -167,6 +168,39 @@ def _section_of(item: DigestItem) -> str:
     return "top" if study.design in TOP_DESIGNS else "other"
 
 
+_CONDITION_BITS = {c: 1 << i for i, c in enumerate(CONDITIONS)}
+_DRUG_BITS = {d: 1 << i for i, d in enumerate(DRUGS)}
+
+
+def _mask(values: Any, bits: dict[str, int]) -> int:
+    mask = 0
+    for value in values or ():
+        mask |= bits.get(value, 0)
+    return mask
+
+
+@dataclass(frozen=True)
+class _Traits:
+    """What the preference tests read of a study (``Preferences.matches_study``/``_topic``)."""
+
+    conditions: int
+    drugs: int
+    #: animal or in-vitro work: the human flag is False, or the design preclinical
+    animal: bool
+    notice: bool
+    registration: bool
+    preprint: bool
+    design: str
+
+    @classmethod
+    def of(cls, study: Any) -> _Traits:
+        """The traits of one Study."""
+        return cls(_mask(study.conditions, _CONDITION_BITS), _mask(study.drugs, _DRUG_BITS),
+                   study.human is False or study.design == "preclinical",
+                   study.design in NOTICE_DESIGNS, study.design == "trial-registration",
+                   bool(study.preprint), study.design)
+
+
 class Candidates:
     """What a run's digests of one week choose from, read from the store once and shared by
     every subscriber: the studies first seen before the week's end, and the events.
@@ -188,6 +222,40 @@ class Candidates:
         self._updates: list[Any] | None = None
         self._update_times: list[str] = []
         self._by_id: dict[int, Any] = {}
+        self._traits: dict[int, _Traits] = {}
+
+    def matcher(self, prefs: Preferences) -> Callable[[Any], tuple[bool, bool]]:
+        """``stored -> (prefs.matches_study(study), prefs.matches_topic(study))``, quickly.
+
+        A busy week has thousands of candidates and each subscriber tests them all; what the
+        tests read of a study is computed once per run (``_Traits``: conditions and drugs as
+        bit masks), and what they read of the preferences once per subscriber.
+        ``tests/test_digest_select.py`` checks the answers against ``Preferences``.
+        """
+        want_conditions = _mask(prefs.conditions, _CONDITION_BITS)
+        want_drugs = _mask(prefs.drugs, _DRUG_BITS)
+        animal, preprints, trials = (prefs.include_animal, prefs.include_preprints,
+                                     prefs.include_trial_updates)
+        strong_enough = {d: at_least(d, prefs.design_min) for d in DESIGNS}
+        traits = self._traits
+
+        def match(stored: Any) -> tuple[bool, bool]:
+            t = traits.get(stored.id)
+            if t is None:
+                t = traits[stored.id] = _Traits.of(stored.study)
+            topic = ((not want_conditions or bool(t.conditions & want_conditions))
+                     and (not want_drugs or bool(t.drugs & want_drugs))
+                     and (animal or not t.animal))
+            if t.notice or not topic:
+                return False, topic
+            if t.registration:
+                return trials, topic
+            if t.preprint and not preprints:
+                return False, topic
+            ok = strong_enough.get(t.design)
+            return (at_least(t.design, prefs.design_min) if ok is None else ok), topic
+
+        return match
 
     def studies(self, floor: str) -> list[Any]:
         """Studies first seen in ``[floor, end of week)``, newest first."""
@@ -248,6 +316,7 @@ def select_for_subscriber(store: Any, subscriber: Any, prefs: Preferences, week:
     taken_keys = delivered_keys | {key for key, _ in held}
     taken_studies = sent_studies | {sid for key, sid in held if key.startswith("study:") and sid}
     floor = subscriber_floor(subscriber)
+    match = pool.matcher(prefs)
 
     warnings: dict[int, DigestItem] = {}
     for event in pool.warning_events():
@@ -267,7 +336,7 @@ def select_for_subscriber(store: Any, subscriber: Any, prefs: Preferences, week:
     for stored in pool.studies(floor):
         if stored.id in taken_studies or f"study:{stored.id}" in taken_keys:
             continue
-        if not prefs.matches_study(stored.study):
+        if not match(stored)[0]:
             continue
         items[stored.id] = DigestItem("study", stored, keys=[f"study:{stored.id}"])
     # a new study that is already retracted carries its retraction in its badge: its warning
@@ -284,7 +353,8 @@ def select_for_subscriber(store: Any, subscriber: Any, prefs: Preferences, week:
         item = items.get(event.study_id)
         if item is None:
             stored = pool.study(event.study_id)
-            if stored is None or not _wants_update(prefs, event, stored, sent_studies):
+            if stored is None or not _wants_update(prefs, event, stored, sent_studies,
+                                                   match(stored)):
                 continue
             item = items[event.study_id] = DigestItem("update", stored)
         item.events.append(event)
@@ -344,15 +414,19 @@ def _study(store: Any, study_id: int) -> Any:
     return found[0] if found else None
 
 
-def _wants_update(prefs: Preferences, event: Any, stored: Any, sent_studies: set[int]) -> bool:
-    study = stored.study
-    if not prefs.matches_topic(study):
+def _wants_update(prefs: Preferences, event: Any, stored: Any, sent_studies: set[int],
+                  matched: tuple[bool, bool] | None = None) -> bool:
+    """Whether an update event belongs in the digest; ``matched``: ``Candidates.matcher``'s
+    answer for the study, when the caller has it."""
+    if matched is None:
+        matched = (prefs.matches_study(stored.study), prefs.matches_topic(stored.study))
+    if not matched[1]:
         return False
     if event.kind in TRIAL_KINDS:
         return prefs.include_trial_updates
     # a preprint that became a paper: news to whoever got the preprint, and to whoever wants
     # papers like it
-    return stored.id in sent_studies or prefs.matches_study(study)
+    return stored.id in sent_studies or matched[0]
 
 
 _SECTION_RANK = {key: i for i, (key, _) in enumerate(SECTIONS)}

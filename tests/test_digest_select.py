@@ -245,3 +245,40 @@ def test_candidates_shared_between_subscribers_change_nothing(store):
         assert shared.item_keys() == alone.item_keys()
         assert [i.study.study.title for i in shared.shown] == titles(alone)
     assert "Old RCT" in titles(select(store, early, W48))
+
+
+def test_the_candidates_matcher_answers_as_the_preferences_do():
+    """``Candidates.matcher`` (bit masks, for thousands of candidates a subscriber) must agree
+    with ``Preferences.matches_study`` and ``matches_topic`` on every kind of study."""
+    import itertools
+    import random
+    from types import SimpleNamespace
+
+    from digest.prefs import DESIGN_MIN_CHOICES
+    from ketawatch.model import Study
+    from ketawatch.vocabulary import CONDITIONS, DESIGNS, DRUGS
+
+    rng = random.Random(7)
+    studies = []
+    for n, (design, human, is_preprint) in enumerate(itertools.product(
+            DESIGNS, (True, False, None), (True, False))):
+        for _ in range(3):
+            study = Study(title=f"study {n}", design=design, human=human, preprint=is_preprint,
+                          conditions=rng.sample(CONDITIONS, rng.choice((0, 1, 2, 3))),
+                          drugs=rng.sample(DRUGS, rng.choice((0, 1, 2))))
+            studies.append(SimpleNamespace(id=len(studies) + 1, study=study))
+    pool = Candidates(store=None, week=parse_week("2026-W48"))
+    checked = 0
+    for _ in range(200):
+        prefs = Preferences(
+            conditions=rng.sample(CONDITIONS, rng.choice((0, 1, 2))),
+            drugs=rng.sample(DRUGS, rng.choice((0, 1))),
+            design_min=rng.choice((None, *DESIGN_MIN_CHOICES)),
+            include_preprints=rng.random() < 0.5, include_trial_updates=rng.random() < 0.5,
+            include_animal=rng.random() < 0.5).validated()
+        match = pool.matcher(prefs)
+        for stored in studies:
+            expected = (prefs.matches_study(stored.study), prefs.matches_topic(stored.study))
+            assert match(stored) == expected, (prefs, stored.study)
+            checked += expected[0]
+    assert checked > 1000  # both answers occur often, not only "no"
