@@ -16,6 +16,9 @@ holds an open SQLite connection, neither of which a child should inherit.
 from __future__ import annotations
 
 import multiprocessing
+import os
+import threading
+import time
 from collections.abc import Callable
 from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
@@ -30,6 +33,21 @@ MIN_POOLED_BATCH = 500
 
 Records = list[tuple[Study, str]]
 Prepared = tuple[Records, list[ParseError]]
+
+
+def watch_parent(parent: int) -> None:
+    """In a worker: exit as soon as the crawling process is gone.
+
+    A crawl killed with SIGKILL (the operator, the OOM killer, our crash tests) cannot stop
+    its workers, and a pool worker waiting for work never notices on its own: it would wait
+    forever, holding its memory.
+    """
+    def watch() -> None:
+        while os.getppid() == parent:
+            time.sleep(0.5)
+        os._exit(1)
+
+    threading.Thread(target=watch, name="watch-parent", daemon=True).start()
 
 
 def parse_and_prepare(document: bytes, start: int, stop: int) -> list[Study | str]:
@@ -97,7 +115,8 @@ class PreparePool:
     def _pool(self) -> ProcessPoolExecutor:
         if self._executor is None:
             self._executor = ProcessPoolExecutor(
-                max_workers=self.workers, mp_context=multiprocessing.get_context("spawn"))
+                max_workers=self.workers, mp_context=multiprocessing.get_context("spawn"),
+                initializer=watch_parent, initargs=(os.getpid(),))
         return self._executor
 
 

@@ -129,3 +129,53 @@ def test_tagging_in_worker_processes_stores_what_inline_tagging_stores(tmp_path,
     assert stores[2] == stores[0]
     tagged = [s for s in stores[2].values() if s["conditions"] and s["design"]]
     assert len(tagged) >= 5  # the comparison covers tagged records, not only empty ones
+
+
+def test_a_killed_crawl_leaves_no_tagging_worker_behind(tmp_path):
+    """SIGKILL of a crawl whose batches go to worker processes: the workers exit too, and the
+    next run finishes the window with a sound store."""
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    from ketawatch.replay.eutils import ReplayArticle
+    from ketawatch.sample import generate
+
+    corpus = generate(1500, seed=3)
+    articles = [ReplayArticle(a.pmid, a.edat, a.xml) for a in corpus.pubmed]
+    assert len(articles) >= 1000  # two full batches of 500: both go to the workers
+    with ReplayServer({"eutils/": EutilsHandler(articles)}) as server:
+        env = dict(os.environ, KETAWATCH_HOME=str(tmp_path), KETAWATCH_REQUEST_DELAY="0",
+                   KETAWATCH_PUBMED_URL=server.url + "eutils/", KETAWATCH_PREPARE_WORKERS="2")
+        command = [sys.executable, "-m", "ketawatch", "crawl", "--source", "pubmed",
+                   "--since", "1990-01-01"]
+        crawl = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL,
+                                 stderr=subprocess.DEVNULL)
+        workers: list[str] = []
+        deadline = time.monotonic() + 30
+        while len(workers) < 2 and crawl.poll() is None and time.monotonic() < deadline:
+            time.sleep(0.05)
+            workers = subprocess.run(["pgrep", "-P", str(crawl.pid)], capture_output=True,
+                                     text=True).stdout.split()
+        assert len(workers) >= 2, "the crawl never started its workers"
+        os.kill(crawl.pid, signal.SIGKILL)
+        crawl.wait()
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline and any(_running(pid) for pid in workers):
+            time.sleep(0.1)
+        assert not any(_running(pid) for pid in workers), "workers outlived the crawl"
+        again = subprocess.run(command, env=env, capture_output=True, text=True, timeout=120)
+        assert again.returncode == 0, again.stdout + again.stderr
+    store = Store(tmp_path / "ketawatch.sqlite3")
+    assert store.integrity_check() == []
+    assert {s.study.pmid for s in store.iter_studies()} >= {a.pmid for a in articles}
+
+
+def _running(pid: str) -> bool:
+    try:
+        with open(f"/proc/{pid}/stat") as fh:
+            return fh.read().rsplit(")", 1)[1].split()[0] != "Z"
+    except OSError:
+        return False
