@@ -102,6 +102,20 @@ def add_confirmed(store: Any, email_address: str, *, name: str = "", when: str =
     return sub
 
 
+def record_sent(store: Any, config: Config, subscriber: Any, week: Any, when: str,
+                message_id: str) -> Any:
+    """Select ``subscriber``'s digest of ``week`` and log it as sent (no mail); the selection."""
+    from digest.prefs import Preferences
+    from digest.select import select_for_subscriber
+
+    selection = select_for_subscriber(store, subscriber, Preferences.from_dict(subscriber.prefs),
+                                      week, base_url=config.base_url)
+    delivery = store.begin_delivery(subscriber.id, week.label, message_id=message_id,
+                                    items=selection.item_keys(), message=b"x", now=when)
+    store.finish_delivery_sent(delivery.id, now=when)
+    return selection
+
+
 # -- the SMTP server -------------------------------------------------------------------------------
 
 def free_port() -> int:

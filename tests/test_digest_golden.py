@@ -16,7 +16,16 @@ import shutil
 from pathlib import Path
 
 import pytest
-from digest_support import add_confirmed, article, at, ingest, make_config, preprint, trial
+from digest_support import (
+    add_confirmed,
+    article,
+    at,
+    ingest,
+    make_config,
+    preprint,
+    record_sent,
+    trial,
+)
 
 from digest.prefs import Preferences
 from digest.render import confirmation_message, digest_message, render_archive
@@ -52,11 +61,7 @@ def scenario(tmp_path, monkeypatch):
                    trial("NCT05000001", "Esketamine in adolescents with TRD")], at("2026-11-17"))
     ada = add_confirmed(store, "ada@example.org", name="Ada Lovelace", when=at("2026-11-16"),
                         max_items=9)
-    first = select_for_subscriber(store, ada, Preferences.from_dict(ada.prefs), W47,
-                                  base_url=config.base_url)
-    d = store.begin_delivery(ada.id, W47.label, message_id="<w47@t>", items=first.item_keys(),
-                             message=b"x", now=at("2026-11-20"))
-    store.finish_delivery_sent(d.id, now=at("2026-11-20"))
+    record_sent(store, config, ada, W47, at("2026-11-20"), message_id="<w47@t>")
 
     ingest(store, [
         article("39000010", "Esketamine augmentation in treatment-resistant depression: a "

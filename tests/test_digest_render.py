@@ -10,6 +10,7 @@ import email.policy
 import re
 from email.message import EmailMessage
 
+import digest_support
 import lxml.html
 import pytest
 from digest_support import add_confirmed, article, at, ingest, make_config, preprint, trial
@@ -56,11 +57,7 @@ def world(tmp_path, monkeypatch):
                    trial("NCT01", "Esketamine in adolescents"),
                    preprint("10.1101/2026.11.01.1", "Oral ketamine for PTSD")], at("2026-11-17"))
     ada = add_confirmed(store, "ada@example.org", name="Ada", when=at("2026-11-16"))
-    first = select_for_subscriber(store, ada, Preferences.from_dict(ada.prefs), W47,
-                                  base_url=config.base_url)
-    d = store.begin_delivery(ada.id, W47.label, message_id="<w47@t>", items=first.item_keys(),
-                             message=b"x", now=at("2026-11-20"))
-    store.finish_delivery_sent(d.id, now=at("2026-11-20"))
+    digest_support.record_sent(store, config, ada, W47, at("2026-11-20"), message_id="<w47@t>")
     ingest(store, [
         article("1002", HOSTILE_TITLE, abstract="CONCLUSIONS: </p></td><b>bold</b> worked.",
                 journal="<i>J</i>", authors=["<Eve>"], conditions=["trd"]),
