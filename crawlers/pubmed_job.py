@@ -42,8 +42,7 @@ def crawl_pubmed(config, store, *, since: date | None = None, until: date | None
     """
     started = time.monotonic()
     result = SourceResult(SOURCE)
-    workers = int(getattr(config, "prepare_workers", 0) or 0)
-    with PreparePool(workers) as pool:
+    with PreparePool(config.prepare_workers) as pool:
         try:
             client = client or PubMedClient(config)
             since, until = crawl_window(store, since, until)

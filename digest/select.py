@@ -25,7 +25,15 @@ from urllib.parse import urlencode
 from digest.prefs import NOTICE_DESIGNS, Preferences
 from digest.weeks import Week
 from ketawatch import clock
-from ketawatch.vocabulary import CONDITIONS, DESIGNS, DRUGS, TOP_DESIGNS, at_least, label
+from ketawatch.vocabulary import (
+    CONDITIONS,
+    DESIGN_STRENGTH,
+    DESIGNS,
+    DRUGS,
+    TOP_DESIGNS,
+    at_least,
+    label,
+)
 
 #: how far back a new subscriber's first digest reaches
 BACKFILL = timedelta(weeks=4)
@@ -190,7 +198,8 @@ class _Traits:
     notice: bool
     registration: bool
     preprint: bool
-    design: str
+    #: ``DESIGN_STRENGTH`` of its design (0 when unranked)
+    strength: int
 
     @classmethod
     def of(cls, study: Any) -> _Traits:
@@ -198,7 +207,7 @@ class _Traits:
         return cls(_mask(study.conditions, _CONDITION_BITS), _mask(study.drugs, _DRUG_BITS),
                    study.human is False or study.design == "preclinical",
                    study.design in NOTICE_DESIGNS, study.design == "trial-registration",
-                   bool(study.preprint), study.design)
+                   bool(study.preprint), DESIGN_STRENGTH.get(study.design, 0))
 
 
 class Candidates:
@@ -236,7 +245,8 @@ class Candidates:
         want_drugs = _mask(prefs.drugs, _DRUG_BITS)
         animal, preprints, trials = (prefs.include_animal, prefs.include_preprints,
                                      prefs.include_trial_updates)
-        strong_enough = {d: at_least(d, prefs.design_min) for d in DESIGNS}
+        # ``at_least(design, design_min)``, as a comparison of strengths
+        minimum = DESIGN_STRENGTH.get(prefs.design_min, 0) if prefs.design_min else None
         traits = self._traits
 
         def match(stored: Any) -> tuple[bool, bool]:
@@ -252,8 +262,7 @@ class Candidates:
                 return trials, topic
             if t.preprint and not preprints:
                 return False, topic
-            ok = strong_enough.get(t.design)
-            return (at_least(t.design, prefs.design_min) if ok is None else ok), topic
+            return minimum is None or t.strength >= minimum, topic
 
         return match
 

@@ -152,8 +152,10 @@ _ROUTE_NEEDS: dict[str, tuple[str, ...]] = {
     "sublingual": ("lingual", "lozenge", "troche"),
     "subcutaneous": ("cutaneous", "s.c."),
 }
-_ROUTE_PATTERNS = {route: Cue(regex, _ROUTE_NEEDS[route], {"iv": ("IV",), "im": ("IM",)}.get(
-    route, ())) for route, regex in _ROUTE_REGEXES.items()}
+#: the case-sensitive abbreviations of a route's pattern, needed as written
+_ROUTE_EXACT: dict[str, tuple[str, ...]] = {"iv": ("IV",), "im": ("IM",)}
+_ROUTE_PATTERNS = {route: Cue(regex, _ROUTE_NEEDS[route], _ROUTE_EXACT.get(route, ()))
+                   for route, regex in _ROUTE_REGEXES.items()}
 # words before a route match that make it something else: "phase IV", "subcutaneous infusion"
 _NOT_ROUTE_BEFORE = {
     "iv": re.compile(r"\b(?:phase|stage|grade|type|class|level|DSM|group|cohort|subcutaneous|"
