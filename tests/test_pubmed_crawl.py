@@ -330,3 +330,39 @@ def test_replay_handler_bug_answers_500(tmp_path):
         assert info.value.code == 500
         info.value.close()
         assert [str(e) for e in running.errors] == ["bug in handler"]
+
+
+def _record_sleeps(monkeypatch) -> list[float]:
+    """Record (without sleeping) every time.sleep of this test: Bio.Entrez's pauses."""
+    slept: list[float] = []
+    monkeypatch.setattr(time, "sleep", slept.append)
+    return slept
+
+
+def test_replay_server_is_asked_without_ncbi_pause(tmp_path, server, monkeypatch):
+    slept = _record_sleeps(monkeypatch)
+    client = make_client(tmp_path, server, ncbi_api_key="")
+    for _ in range(4):
+        assert client.esearch("ketamine").count == 24
+    assert slept == []
+
+
+def test_ncbi_is_asked_at_most_three_times_a_second(tmp_path, server, monkeypatch):
+    # the NCBI-bound requests reach the replay server through urllib, where Bio.Entrez sends them
+    real_urlopen = urllib.request.urlopen
+
+    def to_replay(request, timeout=None):
+        request.full_url = request.full_url.replace("https://ncbi.example/eutils/",
+                                                    server.url + "eutils/")
+        return real_urlopen(request, timeout=timeout)
+
+    monkeypatch.setattr(urllib.request, "urlopen", to_replay)
+    slept = _record_sleeps(monkeypatch)
+    client = make_client(tmp_path, server, pubmed_url="https://ncbi.example/eutils/",
+                         ncbi_api_key="")
+    assert client.throttled
+    for _ in range(4):
+        assert client.esearch("ketamine").count == 24
+    # Bio.Entrez's own pause before each request after the first (0.37 s without an API key;
+    # longer here, as the pauses recorded were not slept)
+    assert len(slept) >= 3 and all(s > 0 for s in slept)
