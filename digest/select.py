@@ -16,9 +16,10 @@ would leave a subscriber with a backlog that never shrinks.
 from __future__ import annotations
 
 from bisect import bisect_left
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from operator import itemgetter
 from typing import Any
 from urllib.parse import urlencode
 
@@ -210,6 +211,40 @@ class _Traits:
                    bool(study.preprint), DESIGN_STRENGTH.get(study.design, 0))
 
 
+@dataclass(frozen=True)
+class _Entry:
+    """A candidate study as every digest of a run sees it, worked out once per run."""
+
+    stored: Any
+    #: its item key, ``study:ID``
+    key: str
+    traits: _Traits
+    #: its section as a new study (``_section_of``)
+    section: str
+    #: its place in the run's newest-first order of new studies: 0 is the newest
+    position: int
+    #: its digest items by group, shared by every digest that holds it, with their ranks
+    #: (``Candidates.shared_item``)
+    items: dict[str, tuple[int, DigestItem]] = field(default_factory=dict, compare=False)
+
+
+@dataclass(frozen=True)
+class _Updated:
+    """A study with update events in the run's window, and those events (oldest first)."""
+
+    stored: Any
+    traits: _Traits
+    #: ``(event, "event:ID", whether it is a trial update)``
+    events: list[tuple[Any, str, bool]]
+    #: the events' times, oldest first (to find a floor by bisection)
+    times: list[str]
+
+
+def _order(item: DigestItem) -> tuple[str, str, int]:
+    """What "newest first" compares: the item's date, then when we first saw it, then its id."""
+    return item.sort_date, item.study.first_seen, item.study.id
+
+
 class Candidates:
     """What a run's digests of one week choose from, read from the store once and shared by
     every subscriber: the studies first seen before the week's end, and the events.
@@ -217,6 +252,14 @@ class Candidates:
     Studies are read only as far back as the subscribers' floors reach (a new subscriber's
     reaches four weeks back, not to the start of the store): fewer studies to read, and fewer
     objects for Python's garbage collector to walk through while the digests are made.
+
+    A busy week has thousands of new studies and every subscriber gets hundreds of them, most
+    over their cap. So what does not depend on the subscriber is worked out once per run: each
+    study's traits (what the preference tests read), item key, section and place in the
+    newest-first order; the studies grouped by traits, so that a subscriber's preferences are
+    tested once per group and not once per study; and the digest items of new studies, shared
+    by every digest that holds them (``shared_item``; they are never changed afterwards: an
+    item that gets events is a copy).
     """
 
     def __init__(self, store: Any, week: Week):
@@ -230,29 +273,39 @@ class Candidates:
         self._warnings: list[Any] | None = None
         self._updates: list[Any] | None = None
         self._update_times: list[str] = []
+        #: studies with update events, grouped by traits
+        self._updated: list[tuple[_Traits, list[_Updated]]] | None = None
         self._by_id: dict[int, Any] = {}
         self._traits: dict[int, _Traits] = {}
+        #: ``_Entry`` of every study read, in the order of ``self._studies``
+        self._entries: list[_Entry] = []
+        #: place in the newest-first order of every item the run's digests can hold: new
+        #: studies, and studies told with update events (by the time of each event)
+        self._positions: dict[tuple[str, str, int], int] = {}
+        #: the entries grouped by traits: (traits, entries newest first, their first-seen
+        #: times oldest first)
+        self._classes: list[tuple[_Traits, list[_Entry], list[str]]] | None = None
+        self._shared: dict[tuple[Any, ...], tuple[int, DigestItem]] = {}
 
-    def matcher(self, prefs: Preferences) -> Callable[[Any], tuple[bool, bool]]:
-        """``stored -> (prefs.matches_study(study), prefs.matches_topic(study))``, quickly.
+    def traits(self, stored: Any) -> _Traits:
+        """What the preference tests read of a stored study (worked out once per run)."""
+        found = self._traits.get(stored.id)
+        if found is None:
+            found = self._traits[stored.id] = _Traits.of(stored.study)
+        return found
 
-        A busy week has thousands of candidates and each subscriber tests them all; what the
-        tests read of a study is computed once per run (``_Traits``: conditions and drugs as
-        bit masks), and what they read of the preferences once per subscriber.
-        ``tests/test_digest_select.py`` checks the answers against ``Preferences``.
-        """
+    def judge(self, prefs: Preferences) -> Callable[[_Traits], tuple[bool, bool]]:
+        """``traits -> (prefs.matches_study, prefs.matches_topic)`` of a study with them;
+        answers are remembered, as many studies share their traits."""
         want_conditions = _mask(prefs.conditions, _CONDITION_BITS)
         want_drugs = _mask(prefs.drugs, _DRUG_BITS)
         animal, preprints, trials = (prefs.include_animal, prefs.include_preprints,
                                      prefs.include_trial_updates)
         # ``at_least(design, design_min)``, as a comparison of strengths
         minimum = DESIGN_STRENGTH.get(prefs.design_min, 0) if prefs.design_min else None
-        traits = self._traits
+        answers: dict[_Traits, tuple[bool, bool]] = {}
 
-        def match(stored: Any) -> tuple[bool, bool]:
-            t = traits.get(stored.id)
-            if t is None:
-                t = traits[stored.id] = _Traits.of(stored.study)
+        def answer(t: _Traits) -> tuple[bool, bool]:
             topic = ((not want_conditions or bool(t.conditions & want_conditions))
                      and (not want_drugs or bool(t.drugs & want_drugs))
                      and (animal or not t.animal))
@@ -264,14 +317,49 @@ class Candidates:
                 return False, topic
             return minimum is None or t.strength >= minimum, topic
 
-        return match
+        def judged(t: _Traits) -> tuple[bool, bool]:
+            found = answers.get(t)
+            if found is None:
+                found = answers[t] = answer(t)
+            return found
+
+        return judged
+
+    def matcher(self, prefs: Preferences) -> Callable[[Any], tuple[bool, bool]]:
+        """``stored -> (prefs.matches_study(study), prefs.matches_topic(study))``, quickly.
+
+        What the tests read of a study is computed once per run (``_Traits``: conditions and
+        drugs as bit masks), and what they read of the preferences once per subscriber.
+        ``tests/test_digest_select.py`` checks the answers against ``Preferences``.
+        """
+        judged = self.judge(prefs)
+        return lambda stored: judged(self.traits(stored))
 
     def studies(self, floor: str) -> list[Any]:
         """Studies first seen in ``[floor, end of week)``, newest first."""
+        return [entry.stored for entry in self._entries_since(floor)]
+
+    def classes(self, floor: str) -> Iterator[tuple[_Traits, list[_Entry]]]:
+        """The entries of studies first seen in ``[floor, end of week)``, grouped by traits
+        (each group newest first)."""
+        self._entries_since(floor)  # read back as far as the floor reaches
+        if self._classes is None:
+            groups: dict[_Traits, list[_Entry]] = {}
+            for entry in self._entries:
+                groups.setdefault(entry.traits, []).append(entry)
+            self._classes = [(traits, entries, [e.stored.first_seen for e in reversed(entries)])
+                             for traits, entries in groups.items()]
+        for traits, entries, seen in self._classes:
+            # newest first: the entries seen at or after the floor are the head of the list
+            count = len(seen) - bisect_left(seen, floor)
+            if count:
+                yield traits, entries[:count]
+
+    def _entries_since(self, floor: str) -> list[_Entry]:
         if self._since is None or floor < self._since:
             self._read_back_to(floor)
         # newest first: the studies seen at or after the floor are the head of the list
-        return self._studies[:len(self._seen) - bisect_left(self._seen, floor)]
+        return self._entries[:len(self._seen) - bisect_left(self._seen, floor)]
 
     def _read_back_to(self, floor: str) -> None:
         if self._since is not None:
@@ -284,6 +372,70 @@ class Candidates:
         self._seen = [s.first_seen for s in reversed(self._studies)]
         self._by_id.update((s.id, s) for s in older)
         self._since = floor
+        self._index()
+
+    def _index(self) -> None:
+        """Entries of every study read, and their places in one newest-first order with
+        every order an update item can take."""
+        items = [DigestItem("study", stored) for stored in self._studies]
+        orders = {_order(item) for item in items}
+        for _traits, studies in self.updated():
+            orders.update((e.created_at, u.stored.first_seen, u.stored.id)
+                          for u in studies for e, _, _ in u.events)
+        self._positions = {order: n for n, order in enumerate(sorted(orders, reverse=True))}
+        self._entries = [
+            _Entry(item.study, f"study:{item.study.id}", self.traits(item.study),
+                   _section_of(item), self._positions[_order(item)]) for item in items]
+        # positions changed: what was grouped or shared before is stale
+        self._classes = None
+        self._shared.clear()
+
+    def position_of(self, item: DigestItem) -> int:
+        """Where an item falls in the run's newest-first order (0 is the newest)."""
+        return self._positions[_order(item)]
+
+    def shared_item(self, entry: _Entry, group: str) -> tuple[int, DigestItem]:
+        """The digest item of a new study told without events, shared by every digest that
+        holds it under this group (never to be changed), with its rank (``_rank``)."""
+        found = entry.items.get(group)
+        if found is None:
+            found = entry.items[group] = (_rank(entry.section, group, entry.position),
+                                          DigestItem("study", entry.stored, entry.section, group,
+                                                     keys=[entry.key]))
+        return found
+
+    def shared_update(self, updated: _Updated, group: str, first: int, keys: tuple[str, ...]
+                      ) -> tuple[int, DigestItem]:
+        """The update item of a study told with these of its events (``keys``, the first at
+        ``first`` in ``updated.events``), shared likewise, with its rank."""
+        found = self._shared.get((updated.stored.id, group, keys))
+        if found is None:
+            wanted = set(keys)
+            item = DigestItem("update", updated.stored, group=group, keys=list(keys), events=[
+                e for e, key, _ in updated.events[first:] if key in wanted])
+            item.section = _section_of(item)
+            found = self._shared[(updated.stored.id, group, keys)] = (
+                _rank(item.section, group, self.position_of(item)), item)
+        return found
+
+    def updated(self) -> list[tuple[_Traits, list[_Updated]]]:
+        """The studies with update events recorded before the week's end, grouped by traits
+        (studies that no longer exist left out)."""
+        if self._updated is None:
+            by_study: dict[int, list[Any]] = {}
+            for event in self.update_events(""):
+                by_study.setdefault(event.study_id, []).append(event)
+            groups: dict[_Traits, list[_Updated]] = {}
+            for study_id, events in by_study.items():
+                stored = self.study(study_id)
+                if stored is None:
+                    continue
+                traits = self.traits(stored)
+                groups.setdefault(traits, []).append(_Updated(
+                    stored, traits, [(e, f"event:{e.id}", e.kind in TRIAL_KINDS)
+                                     for e in events], [e.created_at for e in events]))
+            self._updated = list(groups.items())
+        return self._updated
 
     def warning_events(self) -> list[Any]:
         """Retraction and correction events recorded before the week's end."""
@@ -316,7 +468,8 @@ def select_for_subscriber(store: Any, subscriber: Any, prefs: Preferences, week:
                           ) -> Selection:
     """The digest of one subscriber for one week (nothing they were sent or are being sent).
 
-    ``candidates`` shares the store reads between the subscribers of one run.
+    ``candidates`` shares the store reads, and the work that does not depend on the
+    subscriber, between the subscribers of one run.
     """
     pool = candidates or Candidates(store, week)
     delivered_keys = store.delivered_keys(subscriber.id)
@@ -325,7 +478,7 @@ def select_for_subscriber(store: Any, subscriber: Any, prefs: Preferences, week:
     taken_keys = delivered_keys | {key for key, _ in held}
     taken_studies = sent_studies | {sid for key, sid in held if key.startswith("study:") and sid}
     floor = subscriber_floor(subscriber)
-    match = pool.matcher(prefs)
+    judge = pool.judge(prefs)
 
     warnings: dict[int, DigestItem] = {}
     for event in pool.warning_events():
@@ -341,46 +494,122 @@ def select_for_subscriber(store: Any, subscriber: Any, prefs: Preferences, week:
         item.events.append(event)
         item.keys.append(key)
 
-    items: dict[int, DigestItem] = {}
-    for stored in pool.studies(floor):
-        if stored.id in taken_studies or f"study:{stored.id}" in taken_keys:
+    # new studies, as entries until one needs an item of its own (events told with it)
+    group_for = _grouper(prefs.conditions)
+    new: dict[int, tuple[_Entry, str]] = {}
+    for traits, entries in pool.classes(floor):
+        if not judge(traits)[0]:
             continue
-        if not match(stored)[0]:
-            continue
-        items[stored.id] = DigestItem("study", stored, keys=[f"study:{stored.id}"])
+        group = group_for(traits.conditions)
+        for entry in entries:
+            if entry.stored.id not in taken_studies and entry.key not in taken_keys:
+                new[entry.stored.id] = (entry, group)
+    told: dict[int, DigestItem] = {}
+
+    def item_of(study_id: int) -> DigestItem | None:
+        item = told.get(study_id)
+        if item is None and study_id in new:
+            entry, _ = new.pop(study_id)
+            item = told[study_id] = DigestItem("study", entry.stored, keys=[entry.key])
+        return item
+
     # a new study that is already retracted carries its retraction in its badge: its warning
     # events are delivered with it, so no warning follows for something told as retracted
     for event in pool.warning_events():
-        item = items.get(event.study_id)
-        if item is not None and f"event:{event.id}" not in taken_keys:
-            item.keys.append(f"event:{event.id}")
-
-    for event in pool.update_events(floor):
         key = f"event:{event.id}"
-        if key in taken_keys:
-            continue
-        item = items.get(event.study_id)
-        if item is None:
-            stored = pool.study(event.study_id)
-            if stored is None or not _wants_update(prefs, event, stored, sent_studies,
-                                                   match(stored)):
-                continue
-            item = items[event.study_id] = DigestItem("update", stored)
-        item.events.append(event)
-        item.keys.append(key)
+        if key not in taken_keys and (item := item_of(event.study_id)) is not None:
+            item.keys.append(key)
 
-    wanted = prefs.conditions
-    for item in list(warnings.values()) + list(items.values()):
-        item.section = _section_of(item)
-        item.group = group_of(item.study.study, wanted)
+    updates: list[tuple[int, DigestItem]] = []
+    for traits, studies in pool.updated():
+        verdict = judge(traits)
+        if not verdict[1]:
+            continue  # off topic: neither news to tell nor a study this digest tells
+        group = group_for(traits.conditions)
+        for updated in studies:
+            first = 0 if updated.times[0] >= floor else bisect_left(updated.times, floor)
+            if first == len(updated.times):
+                continue
+            item = item_of(updated.stored.id)
+            if item is not None:
+                # a study told in this digest is told with all its news
+                for event, key, _ in updated.events[first:]:
+                    if key not in taken_keys:
+                        item.events.append(event)
+                        item.keys.append(key)
+                continue
+            keys = _update_keys(updated, first, taken_keys, prefs.include_trial_updates,
+                                updated.stored.id in sent_studies or verdict[0])
+            if keys:
+                updates.append(pool.shared_update(updated, group, first, keys))
+
+    for item in warnings.values():
+        item.group = group_of(item.study.study, prefs.conditions)
     selection = Selection(week, warnings=_ordered(list(warnings.values())))
-    ordered = _ordered(list(items.values()))
+    ordered = _ordered_for(pool, prefs.conditions, new, told, updates)
     selection.shown = ordered[:prefs.max_items]
     selection.hidden = ordered[prefs.max_items:]
     selection.sections = build_sections(selection.warnings + selection.shown)
     if selection.hidden:
         selection.more_url = search_url(base_url, prefs)
     return selection
+
+
+def _update_keys(updated: _Updated, first: int, taken_keys: set[str], trials: bool,
+                 papers: bool) -> tuple[str, ...]:
+    """The keys of the events a study is told with as an update: from the first one the
+    subscriber wants (a trial update if ``trials``, a published preprint if ``papers``), every
+    later one too, none they were sent."""
+    keys: list[str] = []
+    for _event, key, is_trial in updated.events[first:]:
+        if key in taken_keys:
+            continue
+        if keys or (trials if is_trial else papers):
+            keys.append(key)
+    return tuple(keys)
+
+
+def _ordered_for(pool: Candidates, wanted: list[str], new: dict[int, tuple[_Entry, str]],
+                 told: dict[int, DigestItem], updates: list[tuple[int, DigestItem]]
+                 ) -> list[DigestItem]:
+    """A subscriber's items in digest order (as ``_ordered`` orders them): shared items of new
+    studies and of updates, and the items of their own, by section, group and position."""
+    ranked = [entry.items.get(group) or pool.shared_item(entry, group)
+              for entry, group in new.values()]
+    ranked += updates
+    for item in told.values():
+        item.section = _section_of(item)
+        item.group = group_of(item.study.study, wanted)
+        ranked.append((_rank(item.section, item.group, pool.position_of(item)), item))
+    # ranks are unique (positions are): items are never compared
+    ranked.sort(key=itemgetter(0))
+    return [item for _, item in ranked]
+
+
+#: positions are below this (the studies and update times of one run)
+_POSITIONS = 10 ** 9
+
+
+def _rank(section: str, group: str, position: int) -> int:
+    """Section, then group, then position, as one number to sort by."""
+    return ((_SECTION_RANK[section] * 100 + _GROUP_RANK.get(group, 99)) * _POSITIONS
+            + position)
+
+
+def _grouper(wanted: list[str]) -> Callable[[int], str]:
+    """``conditions mask -> group_of`` for a study with those conditions (remembered)."""
+    wanted_mask = _mask(wanted, _CONDITION_BITS)
+    groups: dict[int, str] = {}
+
+    def group_for(conditions: int) -> str:
+        found = groups.get(conditions)
+        if found is None:
+            mask = conditions & wanted_mask if wanted else conditions
+            found = groups[conditions] = next(
+                (c for c in GROUP_PRIORITY if mask & _CONDITION_BITS[c]), "other")
+        return found
+
+    return group_for
 
 
 def select_for_archive(store: Any, week: Week) -> Selection:

@@ -282,3 +282,67 @@ def test_the_candidates_matcher_answers_as_the_preferences_do():
             assert match(stored) == expected, (prefs, stored.study)
             checked += expected[0]
     assert checked > 1000  # both answers occur often, not only "no"
+
+
+def test_a_busy_week_is_in_digest_order_and_the_same_with_shared_candidates(store):
+    """Many studies, updates and caps: every digest is in ``_ordered``'s order (sections,
+    condition groups, newest first), and the run's shared work (items shared between digests,
+    preferences tested per group of alike studies) gives what a lone selection gives."""
+    import random
+
+    from digest.select import _ordered
+
+    rng = random.Random(3)
+    conditions = [["ptsd"], ["trd", "depression"], ["ocd"], ["suicidal-ideation"], [], ["anxiety"]]
+    days = ["2026-10-20", "2026-11-23", "2026-11-24", "2026-11-26", "2026-11-28"]
+    trials = []
+    for n in range(60):
+        pmid, kind = str(5000 + n), n % 5
+        if kind == 0:
+            made = article(pmid, f"RCT {n}")
+        elif kind == 1:
+            made = article(pmid, f"Cohort {n}", design="observational", drugs=["esketamine"])
+        elif kind == 2:
+            made = article(pmid, f"Mouse {n}", design="preclinical", human=False)
+        elif kind == 3:
+            made = preprint(f"10.1101/2026.11.{n}", f"Preprint {n}")
+        else:
+            made = trial(f"NCT{n:08d}", f"Trial {n}")
+            trials.append(made)
+        made.conditions = rng.choice(conditions)
+        made.pub_date = f"2026-{rng.choice(('09', '10', '11'))}-{rng.randint(10, 28)}"
+        ingest(store, [made], at(rng.choice(days), f"{10 + n % 9}:00:00"))
+    # trial news during the week, some twice
+    for day, status in (("2026-11-25", "ACTIVE_NOT_RECRUITING"), ("2026-11-27", "COMPLETED")):
+        for registration in rng.sample(trials, 6):
+            registration.trial = {**registration.trial, "status": status}
+            ingest(store, [registration], at(day))
+    store.add_marks([{"kind": "pmid", "value": "5000", "mark": "retracted",
+                      "by_source": "crossref:n"}], now=at("2026-11-27"))
+    people = [add_confirmed(store, "all@example.org", max_items=10, include_animal=True),
+              add_confirmed(store, "early@example.org", when=at("2026-10-01"), max_items=7),
+              add_confirmed(store, "ptsd@example.org", conditions=["ptsd", "ocd"],
+                            include_trial_updates=False),
+              add_confirmed(store, "rct@example.org", design_min="rct",
+                            include_preprints=False, max_items=5),
+              add_confirmed(store, "esk@example.org", drugs=["esketamine"], max_items=4)]
+    # one of them was sent part of October's news already
+    earlier = select(store, people[1], parse_week("2026-W43"))
+    earlier.hidden = []
+    deliver(store, people[1], earlier)
+    pool = Candidates(store, W48)
+    checked = 0
+    for person in people + people[::-1]:
+        shared = select_for_subscriber(store, person, Preferences.from_dict(person.prefs), W48,
+                                       base_url="https://ketawatch.test", candidates=pool)
+        alone = select(store, person, W48)
+        items = shared.shown + shared.hidden
+        assert items == _ordered(list(items))
+        view = [(i.kind, i.study.id, i.section, i.group, i.keys, [e.id for e in i.events])
+                for i in shared.warnings + items]
+        assert view == [(i.kind, i.study.id, i.section, i.group, i.keys,
+                         [e.id for e in i.events]) for i in alone.warnings + alone.shown
+                        + alone.hidden]
+        checked += len(items)
+    kinds = {i.kind for i in select(store, people[0], W48).all_items}
+    assert kinds == {"study", "update"} and checked > 100
