@@ -9,6 +9,9 @@ it stands. ``EncodedBody`` checks that condition and otherwise encodes the whole
 headers ``set_content`` writes for text (``Content-Type`` with ``charset="utf-8"``,
 ``Content-Transfer-Encoding: quoted-printable``).
 
+``FastMessage``: an ``EmailMessage`` whose ``as_bytes`` writes each body in one piece rather than
+line by line (the same bytes; most of a digest's time in the ``email`` package went there).
+
 ``header(name, value)``: a header parsed once. The ``email`` package parses every header it is
 given; a parsed header object (immutable) is stored as it is, so the headers every mail shares
 are parsed once, not once per mail.
@@ -21,8 +24,10 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from email import quoprimime
 from email.contentmanager import ContentManager
-from email.message import MIMEPart
+from email.generator import NLCRE, BytesGenerator
+from email.message import EmailMessage, MIMEPart
 from functools import lru_cache
+from io import BytesIO
 from typing import Any
 
 #: the line length of the encoded parts (RFC 2045), the one ``build_message`` sets
@@ -88,3 +93,29 @@ def set_encoded_body(msg: MIMEPart, body: EncodedBody, subtype: str = "plain") -
 
 BODY_MANAGER = ContentManager()
 BODY_MANAGER.add_set_handler(EncodedBody, set_encoded_body)
+
+
+class _BodyAtOnceGenerator(BytesGenerator):
+    """``BytesGenerator`` writing a body's lines in one call: the standard one splits the body
+    into lines and writes each line and each line break separately."""
+
+    def _write_lines(self, lines: str) -> None:
+        # the same output as the standard method: every line break (CRLF, CR or LF) becomes
+        # the policy's, and a last line without one stays without
+        if "\r" in lines:
+            self.write(NLCRE.sub(self._NL, lines))
+        elif lines:  # LF only (quoted-printable bodies): a plain replace is faster still
+            self.write(lines.replace("\n", self._NL) if self._NL != "\n" else lines)
+
+
+class FastMessage(EmailMessage):
+    """An ``EmailMessage`` written by ``_BodyAtOnceGenerator``: ``as_bytes`` gives the same
+    bytes as ``EmailMessage.as_bytes``, in a fraction of the time for long bodies."""
+
+    def as_bytes(self, unixfrom: bool = False, policy: Any = None) -> bytes:
+        """The message as bytes (as ``EmailMessage.as_bytes``)."""
+        out = BytesIO()
+        _BodyAtOnceGenerator(out, mangle_from_=False,
+                             policy=self.policy if policy is None else policy).flatten(
+            self, unixfrom=unixfrom)
+        return out.getvalue()

@@ -26,7 +26,14 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoes
 
 import templates
 from digest.addresses import domain_of
-from digest.mime import BODY_MANAGER, QP_LINE_LENGTH, EncodedBody, Piece, header
+from digest.mime import (
+    BODY_MANAGER,
+    QP_LINE_LENGTH,
+    EncodedBody,
+    FastMessage,
+    Piece,
+    header,
+)
 from digest.prefs import Preferences
 from digest.present import item_view
 from digest.select import DigestItem, Selection
@@ -96,9 +103,12 @@ def _plural(n: int, one: str, many: str) -> str:
 
 def counts_text(selection: Selection) -> str:
     """``12 new studies, 3 updates and 1 retraction warning``."""
-    parts = [_plural(selection.new_studies, "new study", "new studies")]
-    if selection.updates:
-        parts.append(_plural(selection.updates, "update", "updates"))
+    # counting walks the digest's items (thousands in a busy week): once here
+    counts = selection.kind_counts()
+    new_studies, updates = counts["study"], counts["update"]
+    parts = [_plural(new_studies, "new study", "new studies")]
+    if updates:
+        parts.append(_plural(updates, "update", "updates"))
     if selection.warnings:
         parts.append(_plural(len(selection.warnings), "warning about a study you were sent",
                              "warnings about studies you were sent"))
@@ -108,15 +118,17 @@ def counts_text(selection: Selection) -> str:
 def subject_for(selection: Selection) -> str:
     """The subject: the week and the count (``KetaWatch 2026-W48: 12 new studies``)."""
     week = selection.week.label
+    counts = selection.kind_counts()
+    new_studies, updates = counts["study"], counts["update"]
     parts = []
     if selection.warnings:
         parts.append(_plural(len(selection.warnings), "retraction/correction warning",
                              "retraction/correction warnings"))
-    if selection.new_studies or not (selection.updates or selection.warnings):
-        parts.append(_plural(selection.new_studies, "new study", "new studies")
-                     if selection.new_studies else "no new studies")
-    if selection.updates:
-        parts.append(_plural(selection.updates, "update", "updates"))
+    if new_studies or not (updates or selection.warnings):
+        parts.append(_plural(new_studies, "new study", "new studies")
+                     if new_studies else "no new studies")
+    if updates:
+        parts.append(_plural(updates, "update", "updates"))
     return f"KetaWatch {week}: {', '.join(parts)}"
 
 
@@ -321,7 +333,8 @@ def build_message(config: Any, *, to_email: str, to_name: str, subject: str,
     international = not to_email.isascii()
     policy = email.policy.SMTPUTF8 if international else email.policy.SMTP
     # parts are encoded with the message's policy: quoted-printable lines of 76 (RFC 2045)
-    msg = EmailMessage(policy=policy.clone(max_line_length=QP_LINE_LENGTH))
+    # written in a fraction of the time, byte for byte as an EmailMessage (digest.mime)
+    msg = FastMessage(policy=policy.clone(max_line_length=QP_LINE_LENGTH))
     msg["From"] = header("From", from_header)
     # Address() refuses CR and LF in any part: a second line of defence after validation
     local, _, domain = to_email.rpartition("@")

@@ -16,11 +16,13 @@ would leave a subscriber with a backlog that never shrinks.
 from __future__ import annotations
 
 from bisect import bisect_left
+from collections import Counter
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from operator import itemgetter
-from typing import Any
+from itertools import repeat
+from operator import attrgetter, itemgetter
+from typing import Any, NamedTuple
 from urllib.parse import urlencode
 
 from digest.prefs import NOTICE_DESIGNS, Preferences
@@ -99,6 +101,9 @@ class Section:
         return sum(len(g.items) for g in self.groups)
 
 
+_KIND = attrgetter("kind")
+
+
 @dataclass
 class Selection:
     """What one digest holds: sections to show, items over the cap, and the keys it delivers."""
@@ -123,12 +128,18 @@ class Selection:
     @property
     def new_studies(self) -> int:
         """How many new studies (shown or over the cap)."""
-        return sum(1 for i in self.shown + self.hidden if i.kind == "study")
+        return self.kind_counts()["study"]
 
     @property
     def updates(self) -> int:
         """How many updates of studies told before (trial changes, published preprints)."""
-        return sum(1 for i in self.shown + self.hidden if i.kind == "update")
+        return self.kind_counts()["update"]
+
+    def kind_counts(self) -> Counter[str]:
+        """How many items of each kind are shown or over the cap."""
+        # a busy week's digest holds thousands of items over the cap: counted without a
+        # Python-level loop
+        return Counter(map(_KIND, self.shown)) + Counter(map(_KIND, self.hidden))
 
     @property
     def item_count(self) -> int:
@@ -188,9 +199,9 @@ def _mask(values: Any, bits: dict[str, int]) -> int:
     return mask
 
 
-@dataclass(frozen=True)
-class _Traits:
-    """What the preference tests read of a study (``Preferences.matches_study``/``_topic``)."""
+class _Traits(NamedTuple):
+    """What the preference tests read of a study (``Preferences.matches_study``/``_topic``);
+    a tuple, as it is a dictionary key many times per subscriber."""
 
     conditions: int
     drugs: int
@@ -238,6 +249,39 @@ class _Updated:
     events: list[tuple[Any, str, bool]]
     #: the events' times, oldest first (to find a floor by bisection)
     times: list[str]
+    #: the events' keys
+    keys: tuple[str, ...]
+    #: ``wanted``'s answers, and the update items made of its events (``shared_update``)
+    answers: dict[tuple[int, bool, bool], tuple[str, ...]] = field(default_factory=dict,
+                                                                   compare=False)
+    items: dict[tuple[str, tuple[str, ...]], tuple[int, DigestItem]] = field(
+        default_factory=dict, compare=False)
+
+    def wanted(self, first: int, trials: bool, papers: bool) -> tuple[str, ...]:
+        """``_update_keys`` for a subscriber who was sent none of these events."""
+        found = self.answers.get((first, trials, papers))
+        if found is None:
+            found = self.answers[(first, trials, papers)] = _update_keys(self, first, set(),
+                                                                         trials, papers)
+        return found
+
+
+@dataclass(frozen=True)
+class _UpdatedGroup:
+    """Studies with update events that share their traits."""
+
+    traits: _Traits
+    studies: list[_Updated]
+    #: their ids, and the keys of all their events
+    ids: frozenset[int]
+    keys: frozenset[str]
+    #: the time of the first event of the latest starting study: a floor at or before it
+    #: takes every event of every study
+    floor: str
+    #: per (trials wanted, study matches, group): the update items of a subscriber who was
+    #: sent none of the group's studies or events (``Candidates.group_updates``)
+    items: dict[tuple[bool, bool, str], list[tuple[int, DigestItem]]] = field(
+        default_factory=dict, compare=False)
 
 
 def _order(item: DigestItem) -> tuple[str, str, int]:
@@ -274,7 +318,7 @@ class Candidates:
         self._updates: list[Any] | None = None
         self._update_times: list[str] = []
         #: studies with update events, grouped by traits
-        self._updated: list[tuple[_Traits, list[_Updated]]] | None = None
+        self._updated: list[_UpdatedGroup] | None = None
         self._by_id: dict[int, Any] = {}
         self._traits: dict[int, _Traits] = {}
         #: ``_Entry`` of every study read, in the order of ``self._studies``
@@ -282,10 +326,9 @@ class Candidates:
         #: place in the newest-first order of every item the run's digests can hold: new
         #: studies, and studies told with update events (by the time of each event)
         self._positions: dict[tuple[str, str, int], int] = {}
-        #: the entries grouped by traits: (traits, entries newest first, their first-seen
-        #: times oldest first)
-        self._classes: list[tuple[_Traits, list[_Entry], list[str]]] | None = None
-        self._shared: dict[tuple[Any, ...], tuple[int, DigestItem]] = {}
+        #: the entries grouped by traits: (traits, entries newest first, their study ids,
+        #: their first-seen times oldest first)
+        self._classes: list[tuple[_Traits, list[_Entry], list[int], list[str]]] | None = None
 
     def traits(self, stored: Any) -> _Traits:
         """What the preference tests read of a stored study (worked out once per run)."""
@@ -339,21 +382,24 @@ class Candidates:
         """Studies first seen in ``[floor, end of week)``, newest first."""
         return [entry.stored for entry in self._entries_since(floor)]
 
-    def classes(self, floor: str) -> Iterator[tuple[_Traits, list[_Entry]]]:
+    def classes(self, floor: str) -> Iterator[tuple[_Traits, list[_Entry], list[int]]]:
         """The entries of studies first seen in ``[floor, end of week)``, grouped by traits
-        (each group newest first)."""
+        (each group newest first), with their study ids."""
         self._entries_since(floor)  # read back as far as the floor reaches
         if self._classes is None:
             groups: dict[_Traits, list[_Entry]] = {}
             for entry in self._entries:
                 groups.setdefault(entry.traits, []).append(entry)
-            self._classes = [(traits, entries, [e.stored.first_seen for e in reversed(entries)])
+            self._classes = [(traits, entries, [e.stored.id for e in entries],
+                              [e.stored.first_seen for e in reversed(entries)])
                              for traits, entries in groups.items()]
-        for traits, entries, seen in self._classes:
+        for traits, entries, ids, seen in self._classes:
             # newest first: the entries seen at or after the floor are the head of the list
             count = len(seen) - bisect_left(seen, floor)
-            if count:
-                yield traits, entries[:count]
+            if count == len(entries):
+                yield traits, entries, ids
+            elif count:
+                yield traits, entries[:count], ids[:count]
 
     def _entries_since(self, floor: str) -> list[_Entry]:
         if self._since is None or floor < self._since:
@@ -377,18 +423,17 @@ class Candidates:
     def _index(self) -> None:
         """Entries of every study read, and their places in one newest-first order with
         every order an update item can take."""
+        # what was grouped or shared before holds stale positions: made anew
+        self._updated = self._classes = None
         items = [DigestItem("study", stored) for stored in self._studies]
         orders = {_order(item) for item in items}
-        for _traits, studies in self.updated():
+        for updates in self.updated():
             orders.update((e.created_at, u.stored.first_seen, u.stored.id)
-                          for u in studies for e, _, _ in u.events)
+                          for u in updates.studies for e, _, _ in u.events)
         self._positions = {order: n for n, order in enumerate(sorted(orders, reverse=True))}
         self._entries = [
             _Entry(item.study, f"study:{item.study.id}", self.traits(item.study),
                    _section_of(item), self._positions[_order(item)]) for item in items]
-        # positions changed: what was grouped or shared before is stale
-        self._classes = None
-        self._shared.clear()
 
     def position_of(self, item: DigestItem) -> int:
         """Where an item falls in the run's newest-first order (0 is the newest)."""
@@ -408,17 +453,17 @@ class Candidates:
                       ) -> tuple[int, DigestItem]:
         """The update item of a study told with these of its events (``keys``, the first at
         ``first`` in ``updated.events``), shared likewise, with its rank."""
-        found = self._shared.get((updated.stored.id, group, keys))
+        found = updated.items.get((group, keys))
         if found is None:
             wanted = set(keys)
             item = DigestItem("update", updated.stored, group=group, keys=list(keys), events=[
                 e for e, key, _ in updated.events[first:] if key in wanted])
             item.section = _section_of(item)
-            found = self._shared[(updated.stored.id, group, keys)] = (
+            found = updated.items[(group, keys)] = (
                 _rank(item.section, group, self.position_of(item)), item)
         return found
 
-    def updated(self) -> list[tuple[_Traits, list[_Updated]]]:
+    def updated(self) -> list[_UpdatedGroup]:
         """The studies with update events recorded before the week's end, grouped by traits
         (studies that no longer exist left out)."""
         if self._updated is None:
@@ -431,11 +476,28 @@ class Candidates:
                 if stored is None:
                     continue
                 traits = self.traits(stored)
+                keyed = [(e, f"event:{e.id}", e.kind in TRIAL_KINDS) for e in events]
                 groups.setdefault(traits, []).append(_Updated(
-                    stored, traits, [(e, f"event:{e.id}", e.kind in TRIAL_KINDS)
-                                     for e in events], [e.created_at for e in events]))
-            self._updated = list(groups.items())
+                    stored, traits, keyed, [e.created_at for e in events],
+                    tuple(key for _, key, _ in keyed)))
+            self._updated = [
+                _UpdatedGroup(traits, studies, frozenset(u.stored.id for u in studies),
+                              frozenset(k for u in studies for k in u.keys),
+                              min(u.times[0] for u in studies))
+                for traits, studies in groups.items()]
         return self._updated
+
+    def group_updates(self, updates: _UpdatedGroup, group: str, trials: bool,
+                      matches: bool) -> list[tuple[int, DigestItem]]:
+        """The update items, with their ranks, of every study of ``updates`` for a subscriber
+        whose floor takes all their events, who was sent none of them and none of the
+        studies, and who tells none of the studies as new (shared likewise)."""
+        found = updates.items.get((trials, matches, group))
+        if found is None:
+            found = updates.items[(trials, matches, group)] = [
+                self.shared_update(u, group, 0, keys) for u in updates.studies
+                if (keys := u.wanted(0, trials, matches))]
+        return found
 
     def warning_events(self) -> list[Any]:
         """Retraction and correction events recorded before the week's end."""
@@ -497,13 +559,16 @@ def select_for_subscriber(store: Any, subscriber: Any, prefs: Preferences, week:
     # new studies, as entries until one needs an item of its own (events told with it)
     group_for = _grouper(prefs.conditions)
     new: dict[int, tuple[_Entry, str]] = {}
-    for traits, entries in pool.classes(floor):
+    for traits, entries, ids in pool.classes(floor):
         if not judge(traits)[0]:
             continue
         group = group_for(traits.conditions)
-        for entry in entries:
-            if entry.stored.id not in taken_studies and entry.key not in taken_keys:
-                new[entry.stored.id] = (entry, group)
+        if taken_keys or taken_studies:
+            for entry in entries:
+                if entry.stored.id not in taken_studies and entry.key not in taken_keys:
+                    new[entry.stored.id] = (entry, group)
+        else:  # nothing sent yet: the whole group, without a Python-level loop
+            new.update(zip(ids, zip(entries, repeat(group), strict=False), strict=True))
     told: dict[int, DigestItem] = {}
 
     def item_of(study_id: int) -> DigestItem | None:
@@ -521,12 +586,20 @@ def select_for_subscriber(store: Any, subscriber: Any, prefs: Preferences, week:
             item.keys.append(key)
 
     updates: list[tuple[int, DigestItem]] = []
-    for traits, studies in pool.updated():
-        verdict = judge(traits)
+    trials = prefs.include_trial_updates
+    for updates_group in pool.updated():
+        verdict = judge(updates_group.traits)
         if not verdict[1]:
             continue  # off topic: neither news to tell nor a study this digest tells
-        group = group_for(traits.conditions)
-        for updated in studies:
+        group = group_for(updates_group.traits.conditions)
+        if (floor <= updates_group.floor and updates_group.ids.isdisjoint(sent_studies)
+                and new.keys().isdisjoint(updates_group.ids)
+                and told.keys().isdisjoint(updates_group.ids)
+                and updates_group.keys.isdisjoint(taken_keys)):
+            # nothing of the group told, sent or out of reach: what every such digest holds
+            updates += pool.group_updates(updates_group, group, trials, verdict[0])
+            continue
+        for updated in updates_group.studies:
             first = 0 if updated.times[0] >= floor else bisect_left(updated.times, floor)
             if first == len(updated.times):
                 continue
@@ -538,8 +611,11 @@ def select_for_subscriber(store: Any, subscriber: Any, prefs: Preferences, week:
                         item.events.append(event)
                         item.keys.append(key)
                 continue
-            keys = _update_keys(updated, first, taken_keys, prefs.include_trial_updates,
-                                updated.stored.id in sent_studies or verdict[0])
+            papers = updated.stored.id in sent_studies or verdict[0]
+            if taken_keys and not taken_keys.isdisjoint(updated.keys[first:]):
+                keys = _update_keys(updated, first, taken_keys, trials, papers)
+            else:
+                keys = updated.wanted(first, trials, papers)
             if keys:
                 updates.append(pool.shared_update(updated, group, first, keys))
 

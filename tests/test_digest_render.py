@@ -18,7 +18,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from digest import render
-from digest.mime import BODY_MANAGER, QP_LINE_LENGTH, EncodedBody, Piece
+from digest.mime import BODY_MANAGER, QP_LINE_LENGTH, EncodedBody, FastMessage, Piece
 from digest.prefs import Preferences
 from digest.present import item_view
 from digest.select import Candidates, select_for_subscriber
@@ -218,3 +218,30 @@ def test_pieces_ending_with_a_line_break_encode_as_the_whole(pieces, tail):
 def test_any_pieces_encode_as_the_whole(pieces):
     body = EncodedBody([Piece.of(p) for p in pieces])
     assert our_part(body).as_bytes() == stdlib_part("".join(pieces)).as_bytes()
+
+
+def test_digests_are_written_as_the_email_package_writes_them(world):
+    """``FastMessage.as_bytes`` (bodies written in one piece) gives the standard bytes."""
+    config, digests = world
+    renderer = render.DigestRenderer(config)
+    for sub, prefs, selection in digests:
+        message = render.digest_message(config, sub, prefs, selection, renderer=renderer)
+        assert isinstance(message, FastMessage)
+        assert message.as_bytes() == EmailMessage.as_bytes(message)
+        assert bytes(message) == EmailMessage.as_bytes(message)
+
+
+BREAKS = st.lists(st.sampled_from(["ké", "line", " ", "\n", "\r\n", "\r", "From x", "é" * 40]),
+                  max_size=30).map("".join)
+
+
+@given(BREAKS, st.sampled_from(["quoted-printable", "8bit", "base64"]),
+       st.sampled_from([email.policy.SMTP, email.policy.SMTPUTF8, email.policy.default]))
+def test_any_body_is_written_as_the_email_package_writes_it(text, cte, policy):
+    message = FastMessage(policy=policy)
+    message["Subject"] = "x"
+    message.set_content(text or "-", cte=cte)
+    message.add_alternative(f"<p>{text}</p>", subtype="html", cte=cte)
+    message.preamble = "".join(c for c in text if c.isascii())  # written as it is
+    message.epilogue = "a last line\r\nwithout a line break"
+    assert message.as_bytes() == EmailMessage.as_bytes(message)
