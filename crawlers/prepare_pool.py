@@ -2,11 +2,12 @@
 
 Parsing articles and tagging them are pure Python and most of a crawl's CPU; one process cannot
 fetch, parse, tag and store a first crawl of ~100,000 PubMed records quickly. ``PreparePool``
-hands a batch's efetch answer to worker processes, each reading a share of its articles
-(``pubmed_xml.parse_articles``), and returns at once, so the crawler fetches the next batch and stores the previous one meanwhile. The store
-stays in the crawling process (one writer, one transaction per batch, resumable), and records
-come back in their order, parsed and prepared exactly as ``parse_efetch`` and
-``crawlers.prepare.prepare`` do inline (``tests/test_pubmed_job.py`` compares the stores).
+hands a batch's articles to worker processes, each reading its share of their raw XML
+(``pubmed_xml.parse_article_texts``), and returns at once, so the crawler fetches the next
+batch and stores the previous one meanwhile. The store stays in the crawling process (one
+writer, one transaction per batch, resumable), and records come back in their order, parsed
+and prepared exactly as ``parse_efetch`` and ``crawlers.prepare.prepare`` do inline
+(``tests/test_pubmed_job.py`` compares the stores).
 
 Small batches (a weekly crawl) are handled inline: starting workers costs more than it saves.
 Workers are started with ``spawn``: the crawler may run threads (tests, the replay server) and
@@ -24,7 +25,7 @@ from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 
 from crawlers.prepare import prepare
-from crawlers.pubmed_xml import SOURCE, parse_articles
+from crawlers.pubmed_xml import SOURCE, parse_article_texts, parse_articles
 from ketawatch.errors import ParseError, SourceError
 from ketawatch.model import Study
 
@@ -56,8 +57,20 @@ def parse_and_prepare(document: bytes, start: int, stop: int) -> list[Study | st
     An article that cannot be read gives its error message (exceptions with keyword
     arguments do not survive the trip between processes).
     """
-    return [str(item) if isinstance(item, ParseError) else prepare(item)
-            for item in parse_articles(document, start, stop)]
+    return _prepared(parse_articles(document, start, stop))
+
+
+def parse_and_prepare_texts(articles: list[str], start: int) -> list[Study | str] | None:
+    """``parse_and_prepare`` for the raw XML of the articles from ``start`` on, each parsed
+    on its own (``pubmed_xml.parse_article_texts``): a worker reads only its share, not the
+    whole answer. None when they cannot be read on their own (read them from the answer).
+    """
+    items = parse_article_texts(articles, start)
+    return None if items is None else _prepared(items)
+
+
+def _prepared(items: list[Study | ParseError]) -> list[Study | str]:
+    return [str(item) if isinstance(item, ParseError) else prepare(item) for item in items]
 
 
 class PreparePool:
@@ -94,20 +107,27 @@ class PreparePool:
             return lambda: _records(articles, done, url)
         executor = self._pool()
         size = -(-len(articles) // self.workers)
-        futures: list[Future[list[Study | str]]] = [
-            executor.submit(parse_and_prepare, document, i, min(i + size, len(articles)))
-            for i in range(0, len(articles), size)]
+        # each worker gets its share of the articles' raw XML, not the whole answer: parsing
+        # the answer in every worker cost each of them the parse of all the others' articles
+        shares = [(i, min(i + size, len(articles))) for i in range(0, len(articles), size)]
+        futures: list[Future[list[Study | str] | None]] = [
+            executor.submit(parse_and_prepare_texts, articles[start:stop], start)
+            for start, stop in shares]
 
         def collect() -> Prepared:
             done: list[Study | str] = []
-            for future in futures:
+            for (start, stop), future in zip(shares, futures, strict=True):
                 try:
-                    done += future.result()
+                    share = future.result()
                 except BrokenProcessPool as exc:
                     # a worker died (killed, out of memory): this batch is not stored and the
                     # crawl window stays open, so the next run fetches it again
                     raise SourceError(f"a PubMed tagging worker process died: {exc}",
                                       source=SOURCE, url=url) from exc
+                if share is None:
+                    # articles that mean something only in their answer: read them there
+                    share = parse_and_prepare(document, start, stop)
+                done += share
             return _records(articles, done, url)
 
         return collect

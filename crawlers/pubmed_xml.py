@@ -42,6 +42,9 @@ _SPACES = re.compile(r"[ \t\r\n]+")
 _DOI_IN_TEXT = re.compile(r"\bdoi:\s*(10\.\S+)", re.IGNORECASE)
 _MEDLINE_DATE = re.compile(r"\b(\d{4})\b(?:[\s-]+([A-Za-z]+)\.?(?:\s+(\d{1,2}))?(?![\d]))?")
 _PLACEHOLDER_TITLES = frozenset({"not available", "in process citation"})
+#: an ampersand that starts neither a character reference nor one of XML's five predefined
+#: entities: a reference the parser left unexpanded (or, in a processing instruction, text)
+_ENTITY_REF = re.compile(r"&(?!(?:amp|lt|gt|quot|apos);|#)")
 
 _local = threading.local()
 
@@ -60,7 +63,8 @@ def _parser() -> etree.XMLParser:
 
 def parse_xml(data: bytes, what: str = "PubMed answer") -> etree._Element:
     """Parse an E-utilities XML answer with the hardened parser, or raise ParseError."""
-    if not data or not data.strip():
+    # isspace(), not strip(): the same test without copying a 14 MB answer
+    if not data or data.isspace():
         raise ParseError(f"empty {what}", source=SOURCE)
     try:
         root = etree.fromstring(data, _parser())
@@ -115,14 +119,39 @@ def parse_articles(data: bytes, start: int, stop: int) -> list[Study | ParseErro
     """Articles ``start`` to ``stop - 1`` of an efetch answer ``efetch_articles`` accepted.
 
     Each is a Study, or the ParseError ``parse_efetch`` reports for it. The whole answer is
-    parsed again rather than each article's raw XML: an article's entity references mean
-    nothing outside the answer's DOCTYPE.
+    parsed again: an article's entity references mean nothing outside the answer's DOCTYPE
+    (``parse_article_texts`` reads the raw XML of articles that hold none).
     """
     out: list[Study | ParseError] = []
     if stop <= start:
         return out  # nothing asked for (a batch whose answer could not be read at all)
     elements = _articles(data)[start:stop]
     for position, element in enumerate(elements, start):
+        try:
+            out.append(_article(element, position))
+        except ParseError as exc:
+            out.append(exc)
+    return out
+
+
+def parse_article_texts(articles: list[str], start: int = 0) -> list[Study | ParseError] | None:
+    """The records of raw articles (``efetch_articles`` items, the first at ``start``), each
+    parsed on its own: what ``parse_articles`` gives for them, without parsing the whole answer.
+
+    None when an article cannot be read on its own: it holds an entity reference, which means
+    something only under the answer's DOCTYPE (or, never seen, it does not parse); read those
+    articles with ``parse_articles``. Otherwise an article's raw XML is lxml's serialization of
+    its element (namespaces it uses declared on it, text escaped), and parses back to the same
+    element.
+    """
+    out: list[Study | ParseError] = []
+    for position, raw in enumerate(articles, start):
+        if _ENTITY_REF.search(raw):
+            return None
+        try:
+            element = parse_xml(raw.encode("utf-8"), "PubMed article")
+        except ParseError:
+            return None
         try:
             out.append(_article(element, position))
         except ParseError as exc:

@@ -55,7 +55,10 @@ def normalize_nct(value: str | None) -> str | None:
 
 def find_nct_ids(text: str | None) -> list[str]:
     """Every ClinicalTrials.gov number mentioned in a text, in order, without repeats."""
-    if not text:
+    # every number is written "NCT...", in any case: most abstracts name none, and the
+    # case-insensitive scan costs several times this test (each letter of "nct" folds only
+    # from itself and its capital)
+    if not text or "nct" not in text.casefold():
         return []
     seen: dict[str, None] = {}
     for m in _NCT_RE.finditer(text):
@@ -161,11 +164,13 @@ class Study:
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> Study:
         """Build a Study from ``to_dict`` output, ignoring unknown keys."""
-        names = {f.name for f in fields(cls)}
+        # a subclass may have fields of its own; Study's are known once (a store reads many)
+        names = _FIELD_SET if cls is Study else {f.name for f in fields(cls)}
         return cls(**{k: v for k, v in data.items() if k in names})
 
 
 _FIELD_NAMES = tuple(f.name for f in fields(Study))
+_FIELD_SET = frozenset(_FIELD_NAMES)
 
 
 def _unique(items: list[Any]) -> list[Any]:
@@ -190,8 +195,9 @@ def merge_records(records: list[Study]) -> tuple[Study, dict[str, str]]:
               "journal", "pub_date", "language", "url", "sample_size", "trial")
     # a journal article's DOI is the study's DOI; preprint DOIs stay in preprint_dois
     published = [r for r in ordered if not r.preprint]
+    articles_first = published + [r for r in ordered if r.preprint]
     for name in scalar:
-        for rec in (published + [r for r in ordered if r.preprint]) if name != "trial" else ordered:
+        for rec in articles_first if name != "trial" else ordered:
             value = getattr(rec, name)
             if value not in (None, "", [], {}):
                 setattr(merged, name, value)

@@ -90,6 +90,24 @@ def trial_link_ids(study: Study) -> list[tuple[str, str]]:
     return ids if len(ids) <= 2 else []
 
 
+#: most identifiers looked up in one statement (SQLite allows 500 terms in a compound select)
+_LOOKUP_CHUNK = 100
+
+
+def _lookup(conn: Any, select: str, keys: list[tuple[str, str]]) -> list[Any]:
+    """The rows of ``select`` (one ``?`` pair) for each of ``keys``, in the order of the keys.
+
+    One statement (a UNION ALL of the select per key) instead of one per key: a record has a
+    few identifiers, and each statement costs more than the index lookup it makes.
+    """
+    rows: list[Any] = []
+    for start in range(0, len(keys), _LOOKUP_CHUNK):
+        chunk = keys[start:start + _LOOKUP_CHUNK]
+        sql = " UNION ALL ".join([select] * len(chunk))
+        rows += conn.execute(sql, [part for key in chunk for part in key]).fetchall()
+    return rows
+
+
 def _hash(data: str) -> str:
     return hashlib.sha1(data.encode("utf-8")).hexdigest()
 
@@ -126,12 +144,9 @@ class StudiesMixin:
             return
         own_ids = study.identifiers()
         link_ids = trial_link_ids(study)
-        candidates = set()
-        for kind, value in own_ids + link_ids:
-            row = conn.execute("SELECT study_id FROM identifiers WHERE kind = ? AND value = ?",
-                               (kind, value)).fetchone()
-            if row:
-                candidates.add(row[0])
+        candidates = {row[0] for row in _lookup(
+            conn, "SELECT study_id FROM identifiers WHERE kind = ? AND value = ?",
+            own_ids + link_ids)}
         if old is not None:
             candidates.add(old["study_id"])
         is_new_study = not candidates
@@ -286,10 +301,8 @@ class StudiesMixin:
             datas, ids = [fresh[0]], fresh[1]
         records = [Study.from_dict(json.loads(d)) for d in datas]
         merged, provenance = merge_records(records)
-        marks = []
-        for kind, value in ids:
-            marks += conn.execute("SELECT mark, by_source FROM marks WHERE kind = ? AND value = ?",
-                                  (kind, value)).fetchall()
+        marks = _lookup(conn, "SELECT mark, by_source FROM marks WHERE kind = ? AND value = ?",
+                        ids)
         for mark, by in marks:
             if mark == "retracted":
                 merged.retracted = True

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import re
 
-from ketawatch.tagging.text import Cue, Document, Sentence
+from ketawatch.tagging.text import Cue, Document, Texts
 from ketawatch.vocabulary import CONDITIONS
 
 _I = re.IGNORECASE
@@ -174,20 +174,41 @@ def _strong(text: str, m: re.Match[str], label: str) -> bool:
 
 def conditions_in_text(text: str) -> set[str]:
     """Every condition a short, on-topic text names (a title, a keyword, a registration field)."""
-    text = _SCALE_RE.sub(" ", text)
-    folded = text.casefold()
-    return {name for name in _PATTERNS if _mentions(name, text, folded)}
+    return _conditions_in(_without_scales(Texts([text])))
 
 
-def _abstract_conditions(sentences: list[Sentence]) -> set[str]:
+def _without_scales(texts: Texts) -> Texts:
+    """The texts with rating scale names blanked out (themselves when they name none)."""
+    if not texts.could_match(_SCALE_RE):
+        return texts
+    return Texts([_SCALE_RE.sub(" ", text, folded) for text, folded in texts.items])
+
+
+def _possible_names(texts: Texts) -> list[str]:
+    """The conditions whose words the texts hold: no other can match any of them."""
+    return [name for name, cue in _PATTERNS.items() if texts.could_match(cue)]
+
+
+def _conditions_in(texts: Texts) -> set[str]:
+    """Every condition one of the texts (each without its scale names) names."""
+    names = _possible_names(texts)
+    return {name for text, folded in texts.items for name in names
+            if _mentions(name, text, folded)}
+
+
+def _abstract_conditions(doc: Document) -> set[str]:
+    main = doc.main_texts
+    skipped = set(main.matching(_SKIP_SENTENCE_RE))
+    if skipped:
+        kept = [s for s in doc.main if s.text not in skipped]
+        texts = _without_scales(Texts([s.text for s in kept]))
+    else:
+        kept, texts = doc.main, _without_scales(main)
     counts: dict[str, int] = {}
     strong: set[str] = set()
-    for sentence in sentences:
-        if sentence.role != "main" or _SKIP_SENTENCE_RE.search(sentence.text):
-            continue
-        text = _SCALE_RE.sub(" ", sentence.text)
-        folded = text.casefold()
-        for name in _PATTERNS:
+    names = _possible_names(texts)
+    for sentence, (text, folded) in zip(kept, texts.items, strict=True):
+        for name in names:
             found = _mentions(name, text, folded)
             counts[name] = counts.get(name, 0) + len(found)
             if any(_strong(text, m, sentence.label) for m in found):
@@ -200,11 +221,10 @@ def tag_conditions(doc: Document, mesh: list[str], keywords: list[str]) -> list[
     found: set[str] = set()
     lowered = {m.lower() for m in mesh}
     for name, headings in _MESH.items():
-        if lowered & set(headings):
+        if not lowered.isdisjoint(headings):
             found.add(name)
-    for text in [doc.title, *keywords, *doc.trial_conditions]:
-        found |= conditions_in_text(text)
-    found |= _abstract_conditions(doc.sentences)
+    found |= _conditions_in(_without_scales(Texts([doc.title, *keywords, *doc.trial_conditions])))
+    found |= _abstract_conditions(doc)
     if "trd" in found:
         found.add("depression")
     if "bipolar-depression" in found:

@@ -21,6 +21,7 @@ Decisions:
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 
 from ketawatch.tagging.text import Cue, Document
 from ketawatch.vocabulary import strongest_design
@@ -28,7 +29,10 @@ from ketawatch.vocabulary import strongest_design
 _I = re.IGNORECASE
 
 
+@lru_cache(maxsize=4096)
 def _norm(value: str) -> str:
+    # cached: a record's few publication types are normalized by three rules, and the same
+    # few dozen types come back record after record
     return re.sub(r"[\s_-]+", " ", value.lower()).strip()
 
 
@@ -100,9 +104,11 @@ _SR_TEXT = re.compile(
     r"\d+|multiple|several|electronic) (?:electronic )?databases\b|" + _DATABASES + r"[^.;]{0,40}"
     + _DATABASES + r")|" + _DATABASES + r"[^.;]{0,40}" + _DATABASES + r"[^.;]{0,40}\bwere searched",
     _I)
+# the lookahead comes first so that the seven look-behinds are only tried before a "review"
+# (zero-width tests at one position, in any order, accept the same matches)
 _REVIEW_TITLE = re.compile(
-    r"(?<!chart )(?<!record )(?<!records )(?<!retrospective )(?<!peer )(?<!case )"
-    r"(?<!utilization )\breview\b|\boverview\b|\ban update\b|\bstate of the art\b|"
+    r"\b(?=review\b)(?<!chart )(?<!record )(?<!records )(?<!retrospective )(?<!peer )(?<!case )"
+    r"(?<!utilization )review\b|\boverview\b|\ban update\b|\bstate of the art\b|"
     r"\bcurrent (?:evidence|status|state|knowledge)\b|\bprimer\b", _I)
 _REVIEW_TEXT = re.compile(
     r"\b(?:this|the present|our|in this)\s+(?:[\w-]+\s+){0,2}?review\b|\bwe (?:review|"
@@ -201,7 +207,7 @@ def is_protocol(doc: Document, publication_types: list[str]) -> bool:
     """True for a study protocol (no results yet)."""
     if {_norm(p) for p in publication_types} & PROTOCOL_PUBTYPES:
         return True
-    return any(_PROTOCOL_RE.search(t) for t in [doc.title, *(s.text for s in doc.main)])
+    return doc.units.any(_PROTOCOL_RE)
 
 
 def _randomized(sentence: str) -> bool:
@@ -218,28 +224,27 @@ def _randomized(sentence: str) -> bool:
 def text_designs(doc: Document, sample_size: int | None = None) -> set[str]:
     """Every design the title and this study's sentences point to (before choosing one)."""
     title = doc.title
-    main = [s.text for s in doc.main]
+    main, units = doc.main_texts, doc.units
     found: set[str] = set()
-    if _META_TITLE.search(title) or any(_META_TEXT.search(t) for t in main):
+    if _META_TITLE.search(title) or main.any(_META_TEXT):
         found.add("meta-analysis")
-    if _SR_TITLE.search(title) or any(_SR_TEXT.search(t) for t in main):
+    if _SR_TITLE.search(title) or main.any(_SR_TEXT):
         found.add("systematic-review")
-    if _REVIEW_TITLE.search(title) or any(_REVIEW_TEXT.search(t) for t in main):
+    if _REVIEW_TITLE.search(title) or main.any(_REVIEW_TEXT):
         found.add("review")
     if _GUIDELINE_TITLE.search(title):
         found.add("guideline")
-    units = [title, *main]
-    if any(_CASE_RE.search(t) for t in units) or _CASE_TITLE_RE.search(title):
-        series = any(_CASE_SERIES_RE.search(t) for t in units)
+    if units.any(_CASE_RE) or _CASE_TITLE_RE.search(title):
+        series = units.any(_CASE_SERIES_RE)
         found.add("observational" if series and (sample_size or 0) > 10 else "case-report")
-    if any(_randomized(t) for t in units):
+    if any(_randomized(t) for t in units.possible(_RANDOM_RE)):
         found.add("rct")
-    if any(_TRIAL_RE.search(t) and not _RECOMMEND_RE.search(t) for t in units) or \
+    if any(not _RECOMMEND_RE.search(t) for t in units.matching(_TRIAL_RE)) or \
             _SELF_TRIAL_RE.search(title):
         found.add("clinical-trial")
-    if any(_OBSERVATIONAL_RE.search(t) and not _RECOMMEND_RE.search(t) for t in units):
+    if any(not _RECOMMEND_RE.search(t) for t in units.matching(_OBSERVATIONAL_RE)):
         found.add("observational")
-    if any(_EDITORIAL_RE.search(t) for t in units):
+    if units.any(_EDITORIAL_RE):
         # "in this commentary we argue for registries": the article is an opinion piece
         found = (found - {"rct", "clinical-trial", "observational"}) | {"editorial"}
     if found & {"meta-analysis", "systematic-review", "review", "guideline"}:

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import re
 
-from ketawatch.tagging.text import Cue, Document
+from ketawatch.tagging.text import Cue, Document, Texts
 
 # enantiomer spellings are rewritten to one word before matching; racemic spellings first,
 # so that "(R,S)-ketamine" is not read as "S-ketamine"
@@ -34,8 +34,10 @@ _ALIASES = (
     (Cue(re.compile(r"\bPCN-?101\b", re.IGNORECASE), ("pcn",)), "arketamine"),
     (Cue(re.compile(r"\bketalar\b", re.IGNORECASE), ("ketalar",)), "ketamine"),
 )
-_ESKETAMINE_RE = re.compile(r"\besketamine\b", re.IGNORECASE)
-_ARKETAMINE_RE = re.compile(r"\barketamine\b", re.IGNORECASE)
+# guarded by words without an "i" (see ``population._RANKED``): a case-insensitive pattern
+# takes the Turkish dotted and dotless I for "i", which case folding does not give
+_ESKETAMINE_RE = Cue(re.compile(r"\besketamine\b", re.IGNORECASE), ("esketam",))
+_ARKETAMINE_RE = Cue(re.compile(r"\barketamine\b", re.IGNORECASE), ("arketam",))
 _KETAMINE_RE = re.compile(r"\bketamine\b", re.IGNORECASE)
 # "the S-enantiomer of ketamine": ketamine named only as the parent molecule
 _PARENT_RE = re.compile(
@@ -92,10 +94,11 @@ def normalize_drug_names(text: str) -> str:
 def drugs_in(text: str) -> set[str]:
     """The drug tags a piece of text names (already normalized or not)."""
     text = normalize_drug_names(text)
+    folded = text.casefold()
     found: set[str] = set()
-    if _ESKETAMINE_RE.search(text):
+    if _ESKETAMINE_RE.search(text, folded):
         found.add("esketamine")
-    if _ARKETAMINE_RE.search(text):
+    if _ARKETAMINE_RE.search(text, folded):
         found.add("arketamine")
     for m in _KETAMINE_RE.finditer(text):
         if not _PARENT_RE.search(text[max(0, m.start() - 60):m.start()]):
@@ -187,12 +190,17 @@ def _route_is_for_our_drug(sentence: str, start: int, end: int) -> bool:
 def routes_in(sentence: str) -> set[str]:
     """Routes of ketamine-class drugs named in one sentence (or title, or intervention)."""
     sentence = normalize_drug_names(sentence)
+    return _routes_in(sentence, sentence.casefold(), _ROUTE_PATTERNS)
+
+
+def _routes_in(sentence: str, folded: str, routes: dict[str, Cue]) -> set[str]:
+    """``routes_in`` of a sentence whose drug names are normalized, for the given routes only."""
     # every drug name contains "ketamine" once normalized: most sentences need no scan
-    if "ketamine" not in sentence.casefold() or not _ANY_DRUG_RE.search(sentence):
+    if "ketamine" not in folded or not _ANY_DRUG_RE.search(sentence):
         return set()
     found: set[str] = set()
-    for route, pattern in _ROUTE_PATTERNS.items():
-        for m in pattern.finditer(sentence):
+    for route, pattern in routes.items():
+        for m in pattern.finditer(sentence, folded):
             guard = _NOT_ROUTE_BEFORE.get(route)
             if guard and guard.search(sentence[max(0, m.start() - 25):m.start()]):
                 continue
@@ -224,9 +232,13 @@ def tag_routes(doc: Document, drugs: list[str], mesh: list[str]) -> list[str]:
     found: set[str] = set()
     # background sentences describe other studies' routes ("IV ketamine works; we gave it
     # orally"), so only the title, this study's sentences and the interventions count
-    units = [doc.title, *(s.text for s in doc.main), *doc.trial_interventions]
-    for unit in units:
-        found |= routes_in(unit)
+    units = Texts([normalize_drug_names(unit) for unit in
+                   [doc.title, *(s.text for s in doc.main), *doc.trial_interventions]])
+    # a route whose words are in none of the units is in none of them
+    routes = {route: cue for route, cue in _ROUTE_PATTERNS.items() if units.could_match(cue)}
+    if routes:
+        for unit, folded in units.items:
+            found |= _routes_in(unit, folded, routes)
     if not found and doc.trial_interventions and doc.title:
         # a registration's title and summary describe the listed interventions
         found |= routes_in(" ".join([*doc.trial_interventions, doc.title]))

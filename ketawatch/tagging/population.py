@@ -100,7 +100,10 @@ def tag_human(evidence: str | None, design: str, notice: bool) -> bool | None:
 
 # ------------------------------------------------------------------------------ sample size
 
-_NUM = r"(\d{1,3}(?:,\d{3})+|\d+|" + NUMBER_WORDS + r")"
+#: the first character of every number: the look-ahead spares the regex engine trying each
+#: number word at every position of a sentence (it only tests what the group tests first)
+_NUM_START = r"(?=[\dtfseno])"
+_NUM = _NUM_START + r"(\d{1,3}(?:,\d{3})+|\d+|" + NUMBER_WORDS + r")"
 _NOUN = (r"(?:patients|participants|subjects|individuals|adults|adolescents|children|youths|"
          r"veterans|women|men|persons|people|volunteers|outpatients|inpatients|respondents|"
          r"mothers|parturients|users|cases|pregnant women|older adults|service members|"
@@ -114,23 +117,28 @@ _VERB = (r"(?:randomi[sz]ed|randomly|enrolled|included|recruited|analy[sz]ed|ass
          r"studied|treated|evaluated)")
 _VERB_NEEDS = ("randomi", "randomly", "enrolled", "included", "recruited", "analy",
                "assigned", "allocated", "studied", "treated", "evaluated")
+# Guards added to the rules below use needed words without the letter "i": a case-insensitive
+# pattern takes the Turkish dotted and dotless I for "i", which case folding does not give,
+# so a guard word with an "i" could hide a match the unguarded pattern would find.
 _RANKED: list[tuple[int, re.Pattern[str] | Cue, bool]] = [
-    (1, re.compile(r"\b(?:a total of|in total,?|total sample of|overall,?)\s+" + _PEOPLE, _I),
-     True),
-    (1, re.compile(r"\b(?:a total of|in total,?)\s+" + _NUM + r"\s+(?:were|was|will be)\s+"
-                   + _VERB, _I), False),
+    (1, Cue(re.compile(r"\b(?:a total of|in total,?|total sample of|overall,?)\s+" + _PEOPLE, _I),
+            ("total", "overall")), True),
+    (1, Cue(re.compile(r"\b(?:a total of|in total,?)\s+" + _NUM + r"\s+(?:were|was|will be)\s+"
+                       + _VERB, _I), ("total",)), False),
     # "Eligible patients (N = 346)": a capital N after people is the total; "patients (n = 20)"
     # may be one arm, and is left to the n = rule below
     (1, Cue(re.compile(r"(?i:" + _NOUN + r")\s*\(\s*N\s*=\s*" + _NUM + r"\s*\)"), ("=",)), True),
     (2, Cue(re.compile(_PEOPLE + r"(?:\s+(?:with|aged|who|from|meeting|in|at|on|undergoing|"
                        r"receiving|seeking)\b[^.;]{0,90}?)?,?\s+(?:were|was|had been|will be)\s+"
                        + _VERB, _I), _VERB_NEEDS), True),
-    (2, re.compile(r"\b(?:enrolled|enrolling|enrol|enroll|randomi[sz]ed|randomi[sz]e|recruited|"
-                   r"recruit|recruiting|included|including|analy[sz]ed|studied|identified|"
-                   r"involving|involved|comprising|comprised|surveyed|followed)\s+"
-                   r"(?:data (?:from|on)\s+)?" + _PEOPLE, _I), True),
-    (2, re.compile(r"(?:^|[;,]\s*|\band\s+)" + _NUM + r"\s+(?:were|was)\s+"
-                   r"(?:randomi[sz]ed|randomly|enrolled)", _I), False),
+    (2, Cue(re.compile(r"\b(?:enrolled|enrolling|enrol|enroll|randomi[sz]ed|randomi[sz]e|recruited|"
+                       r"recruit|recruiting|included|including|analy[sz]ed|studied|identified|"
+                       r"involving|involved|comprising|comprised|surveyed|followed)\s+"
+                       r"(?:data (?:from|on)\s+)?" + _PEOPLE, _I),
+            ("enrol", "random", "recru", "nclud", "analy", "stud", "dent", "nvolv", "compr",
+             "surveyed", "followed")), True),
+    (2, Cue(re.compile(r"(?:^|[;,]\s*|\band\s+)" + _NUM + r"\s+(?:were|was)\s+"
+                       r"(?:randomi[sz]ed|randomly|enrolled)", _I), ("random", "enrolled")), False),
     (3, re.compile(r"\b(?:of|from|among|with)\s+" + _PEOPLE, _I), True),
     (3, Cue(re.compile(_PEOPLE + r"(?:\s+with\b[^.;]{0,90}?)?,?\s+(?:who\s+)?(?:received|"
                        r"underwent|completed|participated|took part|took|initiated)", _I),
@@ -207,19 +215,21 @@ def sample_from_text(doc: Document) -> int | None:
     tried.
     """
     best_rank, best_value = 5, None
-    for sentence in [s.text for s in doc.main]:
+    for sentence, folded in doc.main_texts.items:
         if best_rank == 1:
             break  # nothing outranks a stated total
         if not _has_number(sentence):
             # every rule below needs a numeral or a number word: most sentences have neither
             continue
-        people = _PEOPLE_WORDS.possible(sentence)
+        people = _PEOPLE_WORDS.possible(sentence, folded)
         for rank, pattern, counts_people in _RANKED:
             if rank >= best_rank:
                 break  # the rules are in rank order: none of the rest can win
             if counts_people and not people:
                 continue
-            for m in pattern.finditer(sentence):
+            matches = (pattern.finditer(sentence, folded) if isinstance(pattern, Cue)
+                       else pattern.finditer(sentence))
+            for m in matches:
                 value = number_value(m.group(1))
                 if value and value < 10_000_000 and not _is_year(sentence, value, m.start(1)):
                     best_rank, best_value = rank, value

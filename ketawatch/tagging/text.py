@@ -12,6 +12,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any
 
 from ketawatch.model import Study
@@ -28,6 +29,9 @@ _LABEL_RE = re.compile(r"^\s*([A-Z][A-Za-z ,&/()-]{1,60}?)\s*:\s+(\S.*)$", re.DO
 # split after . ! ? when the next sentence starts like a sentence
 _SPLIT_RE = re.compile(r"(?<=[.!?])\s+(?=[A-Z0-9(\[\"'])")
 _ABBREVIATIONS = re.compile(r"(?:\b(?:e\.g|i\.e|vs|et al|approx|Fig|Dr|No|i\.v|i\.m|s\.c|ca)\.)$")
+#: every match of ``_ABBREVIATIONS`` starts within this many characters of the text's end (the
+#: longest, "approx.", before a final newline): the search starts there, not at every character
+_ABBREVIATION_TAIL = 16
 #: a sentence that speaks about this study (unstructured abstracts: background ends here)
 _SELF_RE = re.compile(
     r"\b(?:we|our|here|herein|in this|the present|the current|this (?:[\w-]+\s+){0,2}?(?:study|"
@@ -91,6 +95,42 @@ class Cue:
         return self.pattern.sub(repl, text) if self.possible(text, folded) else text
 
 
+class Texts:
+    """Texts that rules scan with ``Cue``s, each beside its case-folded copy.
+
+    The texts are also joined into one: a cue whose words are not in the joined text is in none
+    of them, so one substring test rules a cue out for every sentence of a record at once (most
+    cues never come near most records), and each text is case-folded only once.
+    """
+
+    __slots__ = ("_folded", "_joined", "items")
+
+    def __init__(self, texts: list[str]) -> None:
+        #: (text, ``text.casefold()``) pairs, in order
+        self.items = [(text, text.casefold()) for text in texts]
+        self._joined = "\n".join(texts)
+        self._folded = "\n".join(folded for _text, folded in self.items)
+
+    def could_match(self, cue: Cue) -> bool:
+        """False when ``cue`` can match none of the texts (they hold none of its words)."""
+        return cue.possible(self._joined, self._folded)
+
+    def possible(self, cue: Cue) -> Iterator[str]:
+        """The texts ``cue`` could match (holding one of its words), in order."""
+        if not self.could_match(cue):
+            return iter(())
+        return (text for text, folded in self.items if cue.possible(text, folded))
+
+    def matching(self, cue: Cue) -> Iterator[str]:
+        """The texts ``cue`` matches, in order."""
+        search = cue.pattern.search
+        return (text for text in self.possible(cue) if search(text))
+
+    def any(self, cue: Cue) -> bool:
+        """True when ``cue`` matches one of the texts."""
+        return any(True for _text in self.matching(cue))
+
+
 _UNITS = {"one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7,
           "eight": 8, "nine": 9, "ten": 10, "eleven": 11, "twelve": 12, "thirteen": 13,
           "fourteen": 14, "fifteen": 15, "sixteen": 16, "seventeen": 17, "eighteen": 18,
@@ -143,6 +183,18 @@ class Document:
         """Sentences about this study (neither background nor ignored)."""
         return [s for s in self.sentences if s.role == "main"]
 
+    # The two cached views below are read by several taggers; a Document is not changed
+    # after ``document()`` builds it.
+    @cached_property
+    def main_texts(self) -> Texts:
+        """The text of every sentence about this study, ready for ``Cue`` scans."""
+        return Texts([s.text for s in self.main])
+
+    @cached_property
+    def units(self) -> Texts:
+        """The title and every sentence about this study, ready for ``Cue`` scans."""
+        return Texts([self.title, *(s.text for s in self.main)])
+
     def all_text(self) -> str:
         """Title, every abstract sentence and the registration fields, one per line."""
         parts = [self.title, *(s.text for s in self.sentences if s.role != "ignored"),
@@ -155,7 +207,9 @@ def _split_sentences(text: str) -> list[str]:
     merged: list[str] = []
     for piece in pieces:
         # "vs. placebo", "et al. found": the split was after an abbreviation, not a sentence
-        if merged and _ABBREVIATIONS.search(merged[-1]):
+        last = merged[-1] if merged else ""
+        # \b still sees the character before the search's start position
+        if last and _ABBREVIATIONS.search(last, max(0, len(last) - _ABBREVIATION_TAIL)):
             merged[-1] = f"{merged[-1]} {piece}"
         else:
             merged.append(piece)

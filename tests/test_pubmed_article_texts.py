@@ -1,0 +1,81 @@
+"""Tagging workers read their share of a batch from the articles' raw XML, each article parsed
+on its own (``parse_article_texts``); the records must be those of the whole answer's parse
+(``parse_articles``), and articles that mean something only in their answer go that way."""
+
+from __future__ import annotations
+
+import dataclasses
+
+import pytest
+
+from crawlers.prepare_pool import PreparePool, parse_and_prepare
+from crawlers.pubmed_xml import efetch_articles, parse_article_texts, parse_articles
+from ketawatch.errors import ParseError
+from ketawatch.sample import generate
+
+
+def _plain(items):
+    return [dataclasses.asdict(item) if not isinstance(item, ParseError) else str(item)
+            for item in items]
+
+
+def _answers(real_fixtures) -> list[bytes]:
+    answers = []
+    for path in sorted((real_fixtures / "pubmed").glob("*.xml")):
+        data = path.read_bytes()
+        try:
+            efetch_articles(data)
+        except ParseError:
+            continue  # not an efetch answer
+        answers.append(data)
+    corpus = generate(300, seed=3)
+    answers.append(corpus.efetch_document(corpus.pubmed))
+    return answers
+
+
+_MATH = ('<?xml version="1.0"?><!DOCTYPE PubmedArticleSet PUBLIC "-//NLM//DTD x//EN" "x.dtd">'
+         '<PubmedArticleSet xmlns:mml="http://www.w3.org/1998/Math/MathML"><PubmedArticle>'
+         "<MedlineCitation Status=\"MEDLINE\"><PMID>7</PMID><Article><ArticleTitle>A "
+         "<mml:math><mml:mi>x</mml:mi></mml:math> &amp; B&#x2009;C</ArticleTitle><Abstract>"
+         '<AbstractText Label="AIMS &amp; &quot;GOALS&quot;">P &lt; .05<?pi x y?></AbstractText>'
+         "</Abstract></Article></MedlineCitation></PubmedArticle><PubmedArticle>"
+         "<MedlineCitation><PMID>8</PMID></MedlineCitation></PubmedArticle></PubmedArticleSet>")
+_ENTITY = ('<?xml version="1.0"?><!DOCTYPE PubmedArticleSet [<!ENTITY name "value">]>'
+           "<PubmedArticleSet><PubmedArticle><MedlineCitation><PMID>9</PMID><Article>"
+           "<ArticleTitle>A &name; B</ArticleTitle></Article></MedlineCitation></PubmedArticle>"
+           "</PubmedArticleSet>")
+
+
+def test_each_article_alone_is_read_as_in_its_answer(real_fixtures) -> None:
+    for answer in _answers(real_fixtures):
+        articles = efetch_articles(answer)
+        half = len(articles) // 2
+        alone = parse_article_texts(articles[:half], 0) + parse_article_texts(articles[half:], half)
+        assert _plain(alone) == _plain(parse_articles(answer, 0, len(articles)))
+
+
+def test_namespaces_escapes_and_errors_survive_the_trip() -> None:
+    answer = _MATH.encode()
+    articles = efetch_articles(answer)
+    alone = parse_article_texts(articles[1:], 1)
+    assert _plain(parse_article_texts(articles, 0)) == _plain(parse_articles(answer, 0, 2))
+    assert isinstance(alone[0], ParseError) and "#2" not in str(alone[0])
+
+
+def test_an_entity_reference_sends_the_articles_back_to_their_answer() -> None:
+    answer = _ENTITY.encode()
+    articles = efetch_articles(answer)
+    assert "&name;" in articles[0]
+    assert parse_article_texts(articles, 0) is None
+
+
+@pytest.mark.parametrize("answer", [_ENTITY, _MATH])
+def test_worker_processes_read_what_inline_reading_reads(answer: str) -> None:
+    data = answer.encode()
+    articles = efetch_articles(data)
+    inline = parse_and_prepare(data, 0, len(articles))
+    with PreparePool(2, min_batch=1) as pool:
+        records, errors = pool.start(data, articles)()
+    assert [dataclasses.asdict(s) for s, _raw in records] == [
+        dataclasses.asdict(s) for s in inline if not isinstance(s, str)]
+    assert [str(e) for e in errors] == [s for s in inline if isinstance(s, str)]
