@@ -315,8 +315,6 @@ class Candidates:
         #: their first-seen times, oldest first (to find a floor by bisection)
         self._seen: list[str] = []
         self._warnings: list[Any] | None = None
-        self._updates: list[Any] | None = None
-        self._update_times: list[str] = []
         #: studies with update events, grouped by traits
         self._updated: list[_UpdatedGroup] | None = None
         self._by_id: dict[int, Any] = {}
@@ -367,16 +365,6 @@ class Candidates:
             return found
 
         return judged
-
-    def matcher(self, prefs: Preferences) -> Callable[[Any], tuple[bool, bool]]:
-        """``stored -> (prefs.matches_study(study), prefs.matches_topic(study))``, quickly.
-
-        What the tests read of a study is computed once per run (``_Traits``: conditions and
-        drugs as bit masks), and what they read of the preferences once per subscriber.
-        ``tests/test_digest_select.py`` checks the answers against ``Preferences``.
-        """
-        judged = self.judge(prefs)
-        return lambda stored: judged(self.traits(stored))
 
     def studies(self, floor: str) -> list[Any]:
         """Studies first seen in ``[floor, end of week)``, newest first."""
@@ -468,7 +456,7 @@ class Candidates:
         (studies that no longer exist left out)."""
         if self._updated is None:
             by_study: dict[int, list[Any]] = {}
-            for event in self.update_events(""):
+            for event in self.store.events(kinds=UPDATE_KINDS, until=self.until):
                 by_study.setdefault(event.study_id, []).append(event)
             groups: dict[_Traits, list[_Updated]] = {}
             for study_id, events in by_study.items():
@@ -504,13 +492,6 @@ class Candidates:
         if self._warnings is None:
             self._warnings = self.store.events(kinds=WARNING_KINDS, until=self.until)
         return self._warnings
-
-    def update_events(self, floor: str) -> list[Any]:
-        """Update events recorded in ``[floor, end of week)``, oldest first."""
-        if self._updates is None:
-            self._updates = self.store.events(kinds=UPDATE_KINDS, until=self.until)
-            self._update_times = [e.created_at for e in self._updates]
-        return self._updates[bisect_left(self._update_times, floor):]
 
     def study(self, study_id: int) -> Any:
         """One study (None when it no longer exists)."""
@@ -650,6 +631,7 @@ def _ordered_for(pool: Candidates, wanted: list[str], new: dict[int, tuple[_Entr
                  ) -> list[DigestItem]:
     """A subscriber's items in digest order (as ``_ordered`` orders them): shared items of new
     studies and of updates, and the items of their own, by section, group and position."""
+    # the lookup ``shared_item`` makes, inline: this runs for every new study of every digest
     ranked = [entry.items.get(group) or pool.shared_item(entry, group)
               for entry, group in new.values()]
     ranked += updates
@@ -730,7 +712,7 @@ def _study(store: Any, study_id: int) -> Any:
 
 def _wants_update(prefs: Preferences, event: Any, stored: Any, sent_studies: set[int],
                   matched: tuple[bool, bool] | None = None) -> bool:
-    """Whether an update event belongs in the digest; ``matched``: ``Candidates.matcher``'s
+    """Whether an update event belongs in the digest; ``matched``: ``Candidates.judge``'s
     answer for the study, when the caller has it."""
     if matched is None:
         matched = (prefs.matches_study(stored.study), prefs.matches_topic(stored.study))

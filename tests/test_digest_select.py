@@ -247,8 +247,8 @@ def test_candidates_shared_between_subscribers_change_nothing(store):
     assert "Old RCT" in titles(select(store, early, W48))
 
 
-def test_the_candidates_matcher_answers_as_the_preferences_do():
-    """``Candidates.matcher`` (bit masks, for thousands of candidates a subscriber) must agree
+def test_the_candidates_judge_answers_as_the_preferences_do():
+    """``Candidates.judge`` (bit masks, for thousands of candidates a subscriber) must agree
     with ``Preferences.matches_study`` and ``matches_topic`` on every kind of study."""
     import itertools
     import random
@@ -276,10 +276,10 @@ def test_the_candidates_matcher_answers_as_the_preferences_do():
             design_min=rng.choice((None, *DESIGN_MIN_CHOICES)),
             include_preprints=rng.random() < 0.5, include_trial_updates=rng.random() < 0.5,
             include_animal=rng.random() < 0.5).validated()
-        match = pool.matcher(prefs)
+        judged = pool.judge(prefs)
         for stored in studies:
             expected = (prefs.matches_study(stored.study), prefs.matches_topic(stored.study))
-            assert match(stored) == expected, (prefs, stored.study)
+            assert judged(pool.traits(stored)) == expected, (prefs, stored.study)
             checked += expected[0]
     assert checked > 1000  # both answers occur often, not only "no"
 
