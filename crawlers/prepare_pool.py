@@ -10,6 +10,8 @@ and prepared exactly as ``parse_efetch`` and ``crawlers.prepare.prepare`` do inl
 (``tests/test_pubmed_job.py`` compares the stores).
 
 Small batches (a weekly crawl) are handled inline: starting workers costs more than it saves.
+Once the workers run, every batch goes to them, however short (the last of a search window):
+tagging it here would leave them idle meanwhile.
 Workers are started with ``spawn``: the crawler may run threads (tests, the replay server) and
 holds an open SQLite connection, neither of which a child should inherit.
 """
@@ -102,7 +104,7 @@ class PreparePool:
         Returns a function that waits for them and gives the (Study, raw XML) records in
         order, and a ParseError (with ``url``) for each article that could not be parsed.
         """
-        if self.workers == 0 or len(articles) < self.min_batch:
+        if self.workers == 0 or (self._executor is None and len(articles) < self.min_batch):
             done = parse_and_prepare(document, 0, len(articles))
             return lambda: _records(articles, done, url)
         executor = self._pool()

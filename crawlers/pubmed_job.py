@@ -8,6 +8,7 @@ batch of it was stored.
 from __future__ import annotations
 
 import time
+from collections import deque
 from collections.abc import Callable
 from datetime import date, timedelta
 
@@ -20,6 +21,8 @@ from ketawatch.errors import KetaWatchError
 SOURCE = "pubmed"
 #: where a first crawl starts when no --since is given
 FIRST_CRAWL_SINCE = date(1990, 1, 1)
+#: batches handed to the workers before the oldest is stored
+BATCHES_AHEAD = 2
 
 
 def crawl_window(store, since: date | None, until: date | None) -> tuple[date, date]:
@@ -38,7 +41,8 @@ def crawl_pubmed(config, store, *, since: date | None = None, until: date | None
 
     Never raises a KetaWatchError: a failing search or batch is reported in the result, and
     every batch stored before it stays stored. Large batches are parsed and tagged in worker
-    processes (``prepare_workers``) while the next batch is fetched and the previous one stored.
+    processes (``prepare_workers``) while the next batches are fetched and older ones stored
+    (``BATCHES_AHEAD`` are with the workers before the oldest is stored).
     """
     started = time.monotonic()
     result = SourceResult(SOURCE)
@@ -50,19 +54,22 @@ def crawl_pubmed(config, store, *, since: date | None = None, until: date | None
             mindate = since - timedelta(days=1) if since > FIRST_CRAWL_SINCE else since
             state = store.crawl_state(SOURCE)
             window = {"window": [since.isoformat(), until.isoformat()]}
-            pending: tuple[Batch, Callable[[], Prepared]] | None = None
+            pending: deque[tuple[Batch, Callable[[], Prepared]]] = deque()
             try:
                 for batch in client.crawl(config.pubmed_query, mindate, until,
                                           batch_size=batch_size, parse=False):
-                    prepared = pool.start(batch.document, batch.articles, batch.url)
-                    # store the previous batch while the workers tag this one
-                    previous, pending = pending, (batch, prepared)
-                    if previous:
-                        _store_batch(store, state, window, batch_size, *previous, result)
+                    pending.append((batch, pool.start(batch.document, batch.articles,
+                                                      batch.url)))
+                    # store the oldest batch while the workers tag the newer ones: with two
+                    # batches handed over, the workers still have one to tag while this
+                    # process searches and fetches (a new search window, a short last batch)
+                    if len(pending) > BATCHES_AHEAD:
+                        _store_batch(store, state, window, batch_size, *pending.popleft(),
+                                     result)
             finally:
-                # a failed search or fetch still stores the batch before it
-                if pending:
-                    _store_batch(store, state, window, batch_size, *pending, result)
+                # a failed search or fetch still stores the batches before it, in order
+                while pending:
+                    _store_batch(store, state, window, batch_size, *pending.popleft(), result)
             if result.ok:
                 state.last_until = until.isoformat()
                 state.cursor = None

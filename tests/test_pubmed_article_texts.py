@@ -79,3 +79,31 @@ def test_worker_processes_read_what_inline_reading_reads(answer: str) -> None:
     assert [dataclasses.asdict(s) for s, _raw in records] == [
         dataclasses.asdict(s) for s in inline if not isinstance(s, str)]
     assert [str(e) for e in errors] == [s for s in inline if isinstance(s, str)]
+
+
+def test_once_the_workers_run_a_short_batch_goes_to_them_too(monkeypatch) -> None:
+    """A crawl's last batch of a search window is short: tagging it in the crawling process
+    left the workers idle while it ran. Before any worker is started it is still done inline."""
+    from crawlers import prepare_pool
+
+    corpus = generate(40, seed=5)
+    data = corpus.efetch_document(corpus.pubmed[:6])
+    articles = efetch_articles(data)
+    inline = _plain(parse_and_prepare(data, 0, len(articles)))
+    calls: list[int] = []
+    real = prepare_pool.parse_and_prepare
+
+    def counted(document, start, stop):
+        calls.append(stop - start)
+        return real(document, start, stop)
+
+    monkeypatch.setattr(prepare_pool, "parse_and_prepare", counted)
+    with PreparePool(2, min_batch=4) as pool:
+        first, _ = pool.start(data, articles[:2])()  # short, no worker yet: inline
+        assert calls == [2]
+        whole, _ = pool.start(data, articles)()  # long enough: the workers start
+        short, errors = pool.start(data, articles[:2])()  # short, workers running: theirs
+    assert calls == [2], "a batch after the workers started was tagged inline"
+    assert errors == []
+    assert _plain([s for s, _raw in first]) == _plain([s for s, _raw in short]) == inline[:2]
+    assert _plain([s for s, _raw in whole]) == inline

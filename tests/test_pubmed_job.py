@@ -179,3 +179,29 @@ def _running(pid: str) -> bool:
             return fh.read().rsplit(")", 1)[1].split()[0] != "Z"
     except OSError:
         return False
+
+
+def test_a_refused_fetch_stores_every_batch_handed_over_before_it(tmp_path, real_articles):
+    """Two batches are with the workers when a fetch fails: both are stored, in order, and the
+    cursor says the next run starts at the refused one."""
+    assert len(real_articles) > 12
+
+    def faults(request):
+        if "efetch" in request.path and request.param("retstart") == "10":
+            return Response(200, {"Content-Type": "text/xml"},
+                            b"<eFetchResult><ERROR>Cannot retrieve history data</ERROR>"
+                            b"</eFetchResult>")
+        return None
+
+    handler = EutilsHandler(real_articles)
+    first_ten = {a.pmid for a in handler.articles[:10]}
+    with ReplayServer({"eutils/": handler}, faults=faults) as server:
+        config = _config(tmp_path, server)
+        store = Store(config.db_path)
+        result = crawl_pubmed(config, store, since=date(1900, 1, 1), until=date(2026, 11, 26),
+                              batch_size=5)
+        assert not result.ok and "Cannot retrieve history data" in result.errors[0]
+        assert result.new == 10
+        assert {s.study.pmid for s in store.iter_studies()} == first_ten
+        state = store.crawl_state("pubmed")
+        assert state.cursor == "10" and state.last_until is None
