@@ -23,3 +23,38 @@ def test_lookup_gives_the_rows_of_one_select_per_key(tmp_path) -> None:
     assert len(expected) == 2 + 3 + 3  # the doi twice, pmid 1 twice (once among the numbers)
     assert _lookup(store.conn, _MARKS, []) == []
     store.close()
+
+
+def test_a_study_founded_by_one_record_is_stored_as_reading_it_back_gives(tmp_path) -> None:
+    """Ingest builds a study its record just founded from the record in hand, not from the
+    record read back from the store: rebuilding every study from the store changes no row."""
+    import json
+
+    from crawlers import clinicaltrials_json, medrxiv_json
+    from crawlers.prepare import prepare
+    from crawlers.pubmed_xml import parse_efetch
+    from ketawatch.sample import generate
+    from ketawatch.store.studies import IngestResult
+
+    corpus = generate(400, seed=13)
+    records, _errors = parse_efetch(corpus.efetch_document(corpus.pubmed))
+    batch = [(prepare(study), raw) for study, raw in records]
+    batch += [(prepare(clinicaltrials_json.parse_study(r)), json.dumps(r))
+              for r in corpus.clinicaltrials]
+    batch += [(prepare(medrxiv_json.parse_preprint(v)), json.dumps(v))
+              for v in medrxiv_json.group_by_doi(corpus.medrxiv).values()]
+    store = Store(tmp_path / "s.db")
+    stamp = "2026-11-21T06:00:00+00:00"
+    store.ingest(batch, now=stamp)
+    rows = "SELECT * FROM studies ORDER BY id"
+    founded = [tuple(row) for row in store.conn.execute(rows)]
+    assert len(founded) > 300
+    assert any(row["retracted"] for row in store.conn.execute(rows))  # marks were applied
+    assert store.conn.execute("SELECT count(*) FROM studies WHERE data LIKE '%\"trial\":{%'"
+                              ).fetchone()[0] > 0
+    rev = store.conn.execute("SELECT max(rev) FROM studies").fetchone()[0]
+    with store.transaction():
+        for (sid,) in store.conn.execute("SELECT id FROM studies ORDER BY id").fetchall():
+            store._recompute(sid, stamp, rev, IngestResult(), new_study=False)
+    assert [tuple(row) for row in store.conn.execute(rows)] == founded
+    store.close()

@@ -179,7 +179,7 @@ class StudiesMixin:
             old_trial = Study.from_dict(json.loads(old["data"])).trial if old is not None else None
             self._record_trial_change(sid, study, old_trial, stamp, result)
         # a study this record just founded holds only it: no need to read it back
-        fresh = (data, list(dict.fromkeys(own_ids + link_ids))) if is_new_study else None
+        fresh = (study, list(dict.fromkeys(own_ids + link_ids))) if is_new_study else None
         for target in sorted(touched):
             self._recompute(target, stamp, rev, result, new_study=is_new_study and target == sid,
                             fresh=fresh if target == sid else None)
@@ -285,11 +285,12 @@ class StudiesMixin:
 
     def _recompute(self, sid: int, stamp: str, rev: int, result: IngestResult, *,
                    new_study: bool,
-                   fresh: tuple[str, list[tuple[str, str]]] | None = None) -> None:
+                   fresh: tuple[Study, list[tuple[str, str]]] | None = None) -> None:
         """Rebuild study ``sid`` from its source records and marks; record what changed.
 
-        ``fresh``: the one record's data and identifiers of a study just founded, which
-        would otherwise be read back from the store.
+        ``fresh``: the one record and the identifiers of a study just founded, which would
+        otherwise be read back from the store (the record as stored: ``merge_records`` only
+        reads it, and its JSON gives it back field for field).
         """
         conn = self.conn
         if fresh is None:
@@ -297,9 +298,9 @@ class StudiesMixin:
                                                 "study_id = ?", (sid,))]
             ids = conn.execute("SELECT kind, value FROM identifiers WHERE study_id = ?",
                                (sid,)).fetchall()
+            records = [Study.from_dict(json.loads(d)) for d in datas]
         else:
-            datas, ids = [fresh[0]], fresh[1]
-        records = [Study.from_dict(json.loads(d)) for d in datas]
+            records, ids = [fresh[0]], fresh[1]
         merged, provenance = merge_records(records)
         marks = _lookup(conn, "SELECT mark, by_source FROM marks WHERE kind = ? AND value = ?",
                         ids)
