@@ -57,9 +57,16 @@ def parse_and_prepare(document: bytes, start: int, stop: int) -> list[Study | st
     """Parse and prepare articles ``start`` to ``stop - 1`` of an efetch answer.
 
     An article that cannot be read gives its error message (exceptions with keyword
-    arguments do not survive the trip between processes).
+    arguments do not survive the trip between processes). So does each of them when the
+    answer as a whole does not parse: ``split_efetch`` cut a plain-looking answer at its
+    articles' tags, and one of them turned out malformed.
     """
-    return _prepared(parse_articles(document, start, stop))
+    try:
+        items = parse_articles(document, start, stop)
+    except ParseError as exc:
+        return [f"PubMed article #{position + 1} in the answer could not be read: {exc}"
+                for position in range(start, stop)]
+    return _prepared(items)
 
 
 def parse_and_prepare_texts(articles: list[str], start: int) -> list[Study | str] | None:

@@ -26,7 +26,7 @@ from urllib.parse import urlsplit
 
 from Bio import Entrez
 
-from crawlers.pubmed_xml import efetch_articles, eutils_errors, parse_efetch, parse_xml
+from crawlers.pubmed_xml import eutils_errors, parse_efetch, parse_xml, split_efetch
 from crawlers.retry_after import MAX_WAIT, retry_after_seconds
 from ketawatch import clock
 from ketawatch.config import Config
@@ -235,8 +235,8 @@ class PubMedClient:
         holding one ParseError; the next batch follows. An E-utilities error answer (the
         history is gone) raises SourceError: no later batch could succeed. With ``parse``
         false a batch holds the answer and its articles' raw XML (``Batch.document``,
-        ``Batch.articles``) for ``pubmed_xml.parse_articles``: checked as a whole, not read
-        article by article.
+        ``Batch.articles``, from ``pubmed_xml.split_efetch``), not read article by article: a
+        cut or error answer is caught here, a malformed article where it is parsed.
         """
         if result.count <= 0 or not result.webenv:
             return
@@ -260,7 +260,7 @@ class PubMedClient:
                                    retstart=retstart, retmax=retmax)
             try:
                 if not parse:
-                    return Batch(document=body, articles=efetch_articles(body),
+                    return Batch(document=body, articles=split_efetch(body),
                                  retstart=retstart, url=url)
                 records, errors = parse_efetch(body)
             except ParseError as exc:

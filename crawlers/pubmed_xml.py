@@ -46,6 +46,18 @@ _PLACEHOLDER_TITLES = frozenset({"not available", "in process citation"})
 #: entities: a reference the parser left unexpanded (or, in a processing instruction, text)
 _ENTITY_REF = re.compile(r"&(?!(?:amp|lt|gt|quot|apos);|#)")
 
+#: what may come before ``<PubmedArticleSet>`` in a plain answer (``split_efetch``): an XML
+#: declaration (group 1: its encoding) and a DOCTYPE naming an external DTD only
+_PLAIN_PROLOG = re.compile(
+    rb"[ \t\r\n]*(?:<\?xml[ \t\r\n][^<>]*?(?:encoding[ \t\r\n]*=[ \t\r\n]*[\"']"
+    rb"([A-Za-z0-9._-]+)[\"'][^<>]*?)?\?>)?[ \t\r\n]*(?:<!DOCTYPE[ \t\r\n][^<>\[\]]*>)?"
+    rb"[ \t\r\n]*")
+_XML_SPACE = b" \t\r\n"
+_HIDING_MARKUP = re.compile(rb"<[!?]")
+_SET_OPEN, _SET_CLOSE = b"<PubmedArticleSet>", b"</PubmedArticleSet>"
+_ARTICLE_TAGS = ((b"<PubmedArticle>", b"</PubmedArticle>"),
+                 (b"<PubmedBookArticle>", b"</PubmedBookArticle>"))
+
 _local = threading.local()
 
 
@@ -115,12 +127,72 @@ def efetch_articles(data: bytes) -> list[str]:
             for element in _articles(data)]
 
 
+def split_efetch(data: bytes) -> list[str]:
+    """``efetch_articles``, cheaply for a plain answer: each article's XML as served.
+
+    Parsing the whole answer and serializing each article again cost the crawling process as
+    much as its store did, and a tagging worker parses each article anyway. A plain answer (an
+    XML declaration in UTF-8, a DOCTYPE without internal subset, ``<PubmedArticleSet>`` holding
+    only ``<PubmedArticle>`` and ``<PubmedBookArticle>`` elements, no comment, CDATA section or
+    processing instruction, nothing after ``</PubmedArticleSet>``) is cut at its articles'
+    tags instead. Anything else, a cut answer or an error answer among them, goes through
+    ``efetch_articles`` and its checks. Whether each article is well-formed is left to
+    whoever parses it (``parse_article_texts``).
+    """
+    articles = _plain_articles(data)
+    return efetch_articles(data) if articles is None else articles
+
+
+def _plain_articles(data: bytes) -> list[str] | None:
+    """The articles of a plain answer (see ``split_efetch``), or None for any other."""
+    opened = data.find(_SET_OPEN)
+    if opened < 0:
+        return None
+    prolog = _PLAIN_PROLOG.fullmatch(data, 0, opened)
+    if prolog is None or (prolog.group(1) or b"utf-8").lower() not in (b"utf-8", b"utf8"):
+        return None
+    closed = data.rfind(_SET_CLOSE)
+    body = opened + len(_SET_OPEN)
+    if closed < body or data[closed + len(_SET_CLOSE):].strip(_XML_SPACE):
+        return None
+    if _HIDING_MARKUP.search(data, body, closed):
+        # a comment, CDATA section or processing instruction may hold what looks like a tag
+        return None
+    articles: list[str] = []
+    position = body
+    while True:
+        start = data.find(b"<", position, closed)
+        if start < 0:
+            start = closed
+        if data[position:start].strip(_XML_SPACE):
+            return None  # text or a stray character between articles
+        if start == closed:
+            return articles
+        close_tag = next((close for opening, close in _ARTICLE_TAGS
+                          if data.startswith(opening, start)), None)
+        if close_tag is None:
+            return None  # another element (DeleteCitation), or attributes on an article
+        stop = data.find(close_tag, start, closed)
+        if stop < 0:
+            return None
+        # An article inside an article ends this one early: the outer end tag is then met
+        # between articles, and the answer is not plain. Every "<" left is a tag's: no text
+        # or attribute value holds one.
+        stop += len(close_tag)
+        try:
+            articles.append(data[start:stop].decode("utf-8"))
+        except UnicodeDecodeError:
+            return None
+        position = stop
+
+
 def parse_articles(data: bytes, start: int, stop: int) -> list[Study | ParseError]:
-    """Articles ``start`` to ``stop - 1`` of an efetch answer ``efetch_articles`` accepted.
+    """Articles ``start`` to ``stop - 1`` of an efetch answer ``split_efetch`` accepted.
 
     Each is a Study, or the ParseError ``parse_efetch`` reports for it. The whole answer is
     parsed again: an article's entity references mean nothing outside the answer's DOCTYPE
-    (``parse_article_texts`` reads the raw XML of articles that hold none).
+    (``parse_article_texts`` reads the raw XML of articles that hold none). Raises ParseError
+    when the whole answer does not parse (``split_efetch`` leaves articles unchecked).
     """
     out: list[Study | ParseError] = []
     if stop <= start:
@@ -135,14 +207,14 @@ def parse_articles(data: bytes, start: int, stop: int) -> list[Study | ParseErro
 
 
 def parse_article_texts(articles: list[str], start: int = 0) -> list[Study | ParseError] | None:
-    """The records of raw articles (``efetch_articles`` items, the first at ``start``), each
+    """The records of raw articles (``split_efetch`` items, the first at ``start``), each
     parsed on its own: what ``parse_articles`` gives for them, without parsing the whole answer.
 
     None when an article cannot be read on its own: it holds an entity reference, which means
-    something only under the answer's DOCTYPE (or, never seen, it does not parse); read those
-    articles with ``parse_articles``. Otherwise an article's raw XML is lxml's serialization of
-    its element (namespaces it uses declared on it, text escaped), and parses back to the same
-    element.
+    something only under the answer's DOCTYPE, or it does not parse (a malformed article, or
+    a namespace prefix declared outside it); read those articles with ``parse_articles``.
+    Otherwise an article's raw XML, as served in a plain answer or as lxml serialized its
+    element (namespaces it uses declared on it, text escaped), parses to the same element.
     """
     out: list[Study | ParseError] = []
     for position, raw in enumerate(articles, start):
