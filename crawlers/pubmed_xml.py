@@ -172,12 +172,12 @@ def _plain_articles(data: bytes) -> list[str] | None:
                           if data.startswith(opening, start)), None)
         if close_tag is None:
             return None  # another element (DeleteCitation), or attributes on an article
+        # Every "<" left is a tag's (no text or attribute value holds one), so the first end
+        # tag ends the article. An article inside an article ends this one early: the outer
+        # end tag is then met between articles, and the answer is not plain.
         stop = data.find(close_tag, start, closed)
         if stop < 0:
             return None
-        # An article inside an article ends this one early: the outer end tag is then met
-        # between articles, and the answer is not plain. Every "<" left is a tag's: no text
-        # or attribute value holds one.
         stop += len(close_tag)
         try:
             articles.append(data[start:stop].decode("utf-8"))

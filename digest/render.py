@@ -12,6 +12,7 @@ import email.policy
 import re
 import secrets
 import sys
+from collections import Counter
 from dataclasses import dataclass
 from email.headerregistry import Address
 from email.message import EmailMessage
@@ -101,10 +102,13 @@ def _plural(n: int, one: str, many: str) -> str:
     return f"{n} {one if n == 1 else many}"
 
 
-def counts_text(selection: Selection) -> str:
-    """``12 new studies, 3 updates and 1 retraction warning``."""
-    # counting walks the digest's items (thousands in a busy week): once here
-    counts = selection.kind_counts()
+def counts_text(selection: Selection, counts: Counter[str] | None = None) -> str:
+    """``12 new studies, 3 updates and 1 retraction warning``.
+
+    ``counts``: ``selection.kind_counts()`` when the caller has it (counting walks the
+    digest's items, thousands in a busy week).
+    """
+    counts = selection.kind_counts() if counts is None else counts
     new_studies, updates = counts["study"], counts["update"]
     parts = [_plural(new_studies, "new study", "new studies")]
     if updates:
@@ -115,10 +119,13 @@ def counts_text(selection: Selection) -> str:
     return parts[0] if len(parts) == 1 else ", ".join(parts[:-1]) + " and " + parts[-1]
 
 
-def subject_for(selection: Selection) -> str:
-    """The subject: the week and the count (``KetaWatch 2026-W48: 12 new studies``)."""
+def subject_for(selection: Selection, counts: Counter[str] | None = None) -> str:
+    """The subject: the week and the count (``KetaWatch 2026-W48: 12 new studies``).
+
+    ``counts`` as for ``counts_text``.
+    """
     week = selection.week.label
-    counts = selection.kind_counts()
+    counts = selection.kind_counts() if counts is None else counts
     new_studies, updates = counts["study"], counts["update"]
     parts = []
     if selection.warnings:
@@ -146,9 +153,11 @@ def digest_context(config: Any, subscriber: Any, prefs: Preferences, selection: 
     base = base_url(config)
     more = ({"count": len(selection.hidden), "url": selection.more_url}
             if selection.hidden else None)
-    counts = counts_text(selection)
+    # the items are counted once for the subject and the opening line
+    kinds = selection.kind_counts()
+    counts = counts_text(selection, kinds)
     return {
-        "subject": subject_for(selection), "week": selection.week.label,
+        "subject": subject_for(selection, kinds), "week": selection.week.label,
         "span": selection.week.span_text(), "name": subscriber.name, "email": subscriber.email,
         "base_url": base, "sections": sections, "more": more, "empty": selection.empty,
         "counts_text": counts, "prefs_text": prefs.describe(), "archive_url": f"{base}/digests",
